@@ -1,0 +1,1 @@
+Console.WriteLine("OmePortal benchmarks: not written yet.");
