@@ -1,5 +1,37 @@
-var builder = WebApplication.CreateBuilder(args);
+using OmePortal.Web.Hosting;
+using OmePortal.Web.Intake;
+using OmePortal.Web.Tenancy;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+});
+
+builder.AddPortalHosting();
+builder.AddStorage();
+builder.AddVault();
+builder.AddIntake();
+builder.AddNotifications();
+builder.AddSmtpGateway();
+
 var app = builder.Build();
-app.Run();
+if (await Commands.TryRunAsync(app, args))
+{
+    return;
+}
+
+await app.Services.GetRequiredService<PortalInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
+
+app.UsePortalPipeline();
+app.MapHealth();
+app.MapMessagesApi();
+app.MapRazorPages();
+if (app.Environment.IsDevelopment())
+{
+    app.MapDevOutbox();
+}
+
+await app.RunAsync();
 
 public partial class Program;

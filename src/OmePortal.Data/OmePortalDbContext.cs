@@ -1,0 +1,82 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace OmePortal.Data;
+
+/// <summary>
+/// The portal's model. One subclass per provider carries that provider's migrations
+/// (<see cref="SqliteOmePortalDbContext"/>, <see cref="PostgresOmePortalDbContext"/>); services ask for this type.
+/// </summary>
+public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<TenantKeyRecord> TenantKeys => Set<TenantKeyRecord>();
+    public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+    public DbSet<BrandTemplateRecord> BrandTemplates => Set<BrandTemplateRecord>();
+    public DbSet<MessageRecord> Messages => Set<MessageRecord>();
+    public DbSet<RecipientRecord> Recipients => Set<RecipientRecord>();
+    public DbSet<OutboundMailRecord> OutboundMails => Set<OutboundMailRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Tenant>(e =>
+        {
+            e.HasIndex(t => t.Slug).IsUnique();
+            e.Property(t => t.Slug).HasMaxLength(64);
+            e.Property(t => t.Name).HasMaxLength(200);
+        });
+        modelBuilder.Entity<TenantKeyRecord>(e =>
+        {
+            e.HasKey(k => new { k.TenantId, k.Version });
+            e.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId);
+        });
+        modelBuilder.Entity<ApiKeyRecord>(e =>
+        {
+            e.HasIndex(k => k.KeyHash).IsUnique();
+            e.Property(k => k.Name).HasMaxLength(200);
+            e.Property(k => k.Prefix).HasMaxLength(16);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId);
+        });
+        modelBuilder.Entity<BrandTemplateRecord>(e =>
+        {
+            e.HasIndex(b => new { b.TenantId, b.Name }).IsUnique();
+            e.Property(b => b.Name).HasMaxLength(100);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(b => b.TenantId);
+        });
+        modelBuilder.Entity<MessageRecord>(e =>
+        {
+            e.HasIndex(m => new { m.TenantId, m.ReceivedAt });
+            e.HasIndex(m => new { m.TenantId, m.DedupeHash }).IsUnique();
+            e.HasIndex(m => m.ExpiresAt);
+            e.Property(m => m.SenderAddress).HasMaxLength(320);
+            e.Property(m => m.ContentBlob).HasMaxLength(200);
+            e.Property(m => m.RenderBlob).HasMaxLength(200);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(m => m.TenantId);
+            e.HasMany(m => m.Recipients).WithOne().HasForeignKey(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<RecipientRecord>(e =>
+        {
+            e.HasIndex(r => r.TokenHash).IsUnique();
+            e.HasIndex(r => new { r.TenantId, r.Address });
+            e.Property(r => r.Address).HasMaxLength(320);
+        });
+        modelBuilder.Entity<OutboundMailRecord>(e =>
+        {
+            e.HasIndex(o => new { o.Status, o.NextAttemptAt });
+            e.HasIndex(o => o.MessageId);
+            e.Property(o => o.ToAddress).HasMaxLength(320);
+            e.Property(o => o.LastError).HasMaxLength(1000);
+        });
+    }
+}
+
+public sealed class SqliteOmePortalDbContext(DbContextOptions<SqliteOmePortalDbContext> options) : OmePortalDbContext(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite has no date type: store UTC ticks so that comparisons and ordering run in SQL.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}
+
+public sealed class PostgresOmePortalDbContext(DbContextOptions<PostgresOmePortalDbContext> options) : OmePortalDbContext(options);

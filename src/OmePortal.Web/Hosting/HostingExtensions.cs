@@ -1,0 +1,71 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Localization;
+using OmePortal.Web.Hosting;
+using OmePortal.Web.Tenancy;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class HostingExtensions
+{
+    public static readonly CultureInfo[] SupportedCultures = [new("en"), new("nl")];
+
+    /// <summary>Shared options, time, readiness, start-up initialisation, localisation and pages.</summary>
+    public static WebApplicationBuilder AddPortalHosting(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<OmePortalOptions>().BindConfiguration(OmePortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<PublicUrls>();
+        builder.Services.AddSingleton<PortalInitializer>();
+        builder.Services.AddScoped<OmePortal.Web.Portal.RecipientLinks>();
+        builder.Services.AddSingleton<OmePortal.Web.DevOutbox.DevOutboxReader>();
+        // No ResourcesPath: resource names then equal the anchor types' full names (Resources/SharedResource.resx).
+        builder.Services.AddLocalization();
+        builder.Services.AddRazorPages().AddViewLocalization().AddDataAnnotationsLocalization();
+        builder.Services.Configure<RequestLocalizationOptions>(o =>
+        {
+            o.DefaultRequestCulture = new RequestCulture("en");
+            o.SupportedCultures = SupportedCultures;
+            o.SupportedUICultures = SupportedCultures;
+        });
+        return builder;
+    }
+
+    /// <summary>Security headers (DESIGN §11), localisation, static files, authentication.</summary>
+    public static WebApplication UsePortalPipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler();
+            app.UseHsts();
+        }
+
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            headers.ContentSecurityPolicy =
+                $"default-src 'self'; img-src 'self' data:; style-src 'self' 'nonce-{CspNonce.Get(context)}'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
+            await next();
+        });
+        app.UseRequestLocalization();
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary><c>GET /healthz</c>: 200 once start-up work is done and every listener is up, else 503.</summary>
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", (Readiness readiness) =>
+            readiness.IsReady ? Results.Text("ok") : Results.Text("starting", statusCode: StatusCodes.Status503ServiceUnavailable));
+        return app;
+    }
+}

@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using OmePortal.Web.Intake;
+using OmePortal.Web.Tenancy;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Section <c>OmePortal:Intake</c>.</summary>
+public sealed class IntakeOptions
+{
+    public const string Section = "OmePortal:Intake";
+
+    /// <summary>Size limit for new tenants (bytes). OME allows 25–30 MB; Exchange up to 150 MB.</summary>
+    [Range(1024, 1L << 31)]
+    public long DefaultMaxMessageBytes { get; set; } = 30L * 1024 * 1024;
+}
+
+public static class IntakeExtensions
+{
+    public const string ApiPolicy = "TenantApi";
+
+    /// <summary>The ingest pipeline, API key authentication and the REST endpoints' JSON settings.</summary>
+    public static WebApplicationBuilder AddIntake(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<ApiKeys>();
+        builder.Services.AddScoped<MessageIngestor>();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddAuthentication()
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.Scheme, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicy, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.Scheme).RequireAuthenticatedUser());
+        return builder;
+    }
+}

@@ -1,0 +1,172 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+using OmePortal.Core.Intake;
+using OmePortal.Data;
+
+namespace OmePortal.Web.Intake;
+
+public sealed record CreatedRecipient(string Address, string Link);
+
+public sealed record MessageCreated(Guid Id, ProtectionLevel Protection, DateTimeOffset? ExpiresAt, IReadOnlyList<CreatedRecipient> Recipients);
+
+public sealed record RecipientStatus(string Address, string Kind, string Notification, int NotificationAttempts);
+
+public sealed record MessageStatus(Guid Id, ProtectionLevel Protection, DateTimeOffset ReceivedAt, DateTimeOffset? ExpiresAt, bool Shredded, long Size, IReadOnlyList<RecipientStatus> Recipients);
+
+/// <summary>REST intake: <c>POST /api/v1/messages</c> with a raw RFC 5322 message (DESIGN §5).</summary>
+public static class MessagesApi
+{
+    public const string ContentType = "message/rfc822";
+
+    public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/messages").RequireAuthorization(IntakeExtensions.ApiPolicy);
+        api.MapPost("/", CreateAsync);
+        api.MapGet("/{id:guid}", GetAsync).WithName("GetMessage");
+        return app;
+    }
+
+    private static async Task<Results<Created<MessageCreated>, ProblemHttpResult>> CreateAsync(
+        HttpContext http,
+        string? protection,
+        string? template,
+        string? expiresInDays,
+        MessageIngestor ingestor,
+        OmePortalDbContext db,
+        CancellationToken cancellationToken)
+    {
+        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals(ContentType, StringComparison.OrdinalIgnoreCase))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send the raw message with 'Content-Type: {ContentType}'.");
+        }
+
+        ProtectionLevel? level = null;
+        if (!string.IsNullOrEmpty(protection))
+        {
+            if (!Enum.TryParse<ProtectionLevel>(protection, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || char.IsDigit(protection[0]))
+            {
+                return Problem(StatusCodes.Status400BadRequest, "Invalid protection", "protection must be EncryptOnly or DoNotForward.");
+            }
+
+            level = parsed;
+        }
+
+        int? days = null;
+        if (!string.IsNullOrEmpty(expiresInDays))
+        {
+            if (!int.TryParse(expiresInDays, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) || d > MessageIngestor.MaxExpiryDays)
+            {
+                return Problem(StatusCodes.Status400BadRequest, "Invalid expiry", $"expiresInDays must be a whole number from 0 to {MessageIngestor.MaxExpiryDays}.");
+            }
+
+            days = d;
+        }
+
+        var tenantId = ApiKeyAuthenticationHandler.TenantOf(http.User);
+        var limit = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.MaxMessageBytes).SingleAsync(cancellationToken);
+        if (http.Request.ContentLength > limit)
+        {
+            return TooLarge(limit);
+        }
+
+        var sizeFeature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = limit + 1;
+        }
+
+        using var body = await ReadBodyAsync(http.Request, limit, cancellationToken);
+        if (body is null)
+        {
+            return TooLarge(limit);
+        }
+
+        var result = await ingestor.IngestAsync(new IngestRequest(tenantId, body, IngestSource.Api, level, template, days), cancellationToken);
+        return result switch
+        {
+            IngestResult.Accepted ok => TypedResults.Created(
+                $"/api/v1/messages/{ok.MessageId}",
+                new MessageCreated(ok.MessageId, ok.Protection, ok.ExpiresAt, [.. ok.Recipients.Select(r => new CreatedRecipient(r.Address, r.Link))])),
+            IngestResult.Rejected { Error: IngestError.TooLarge } => TooLarge(limit),
+            IngestResult.Rejected rejected => Problem(StatusCodes.Status400BadRequest, TitleOf(rejected.Error), rejected.Detail),
+            _ => throw new System.Diagnostics.UnreachableException(),
+        };
+    }
+
+    private static async Task<Results<Ok<MessageStatus>, NotFound>> GetAsync(Guid id, HttpContext http, OmePortalDbContext db, CancellationToken cancellationToken)
+    {
+        var tenantId = ApiKeyAuthenticationHandler.TenantOf(http.User);
+        var message = await db.Messages.AsNoTracking().Include(m => m.Recipients)
+            .SingleOrDefaultAsync(m => m.Id == id && m.TenantId == tenantId, cancellationToken);
+        if (message is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var mails = await db.OutboundMails.AsNoTracking().Where(o => o.MessageId == id && o.TenantId == tenantId)
+            .Select(o => new { o.RecipientId, o.Status, o.Attempts }).ToListAsync(cancellationToken);
+        var recipients = message.Recipients.OrderBy(r => r.Kind).ThenBy(r => r.Address).Select(r =>
+        {
+            var mail = mails.FirstOrDefault(m => m.RecipientId == r.Id);
+            return new RecipientStatus(r.Address, r.Kind.ToString(), mail?.Status.ToString() ?? "None", mail?.Attempts ?? 0);
+        }).ToList();
+        return TypedResults.Ok(new MessageStatus(message.Id, message.Protection, message.ReceivedAt, message.ExpiresAt, message.WrappedKey is null, message.SizeBytes, recipients));
+    }
+
+    /// <summary>
+    /// Reads the body once into memory (the only whole copy intake keeps), stopping as soon as it
+    /// passes the limit. Returns null when it is too large.
+    /// </summary>
+    private static async Task<MemoryStream?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        var capacity = request.ContentLength is { } length and <= int.MaxValue ? (int)length : 64 * 1024;
+        var buffer = new MemoryStream(capacity);
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    await buffer.DisposeAsync();
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await buffer.DisposeAsync();
+            return null;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        buffer.Position = 0;
+        return buffer;
+    }
+
+    private static string TitleOf(IngestError error) => error switch
+    {
+        IngestError.NotAMessage => "Not a message",
+        IngestError.Unparseable => "Unparseable message",
+        IngestError.NoRecipients => "No recipients",
+        IngestError.TooLarge => "Message too large",
+        IngestError.UnknownTemplate => "Unknown template",
+        IngestError.InvalidExpiry => "Invalid expiry",
+        _ => "Invalid message",
+    };
+
+    private static ProblemHttpResult TooLarge(long limit) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "Message too large", $"The message exceeds this tenant's limit of {limit} bytes.");
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+}

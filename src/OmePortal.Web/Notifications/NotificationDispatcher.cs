@@ -1,0 +1,185 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OmePortal.Core.Branding;
+using OmePortal.Core.Notifications;
+using OmePortal.Core.Vault;
+using OmePortal.Data;
+using OmePortal.Web.Hosting;
+using OmePortal.Web.Vault;
+
+namespace OmePortal.Web.Notifications;
+
+/// <summary>
+/// Delivers queued notification mail. Rows are claimed with a lease so that several nodes (or a
+/// restarted one) never send the same row at the same time; a failed send is retried with
+/// exponential back-off until <see cref="NotificationOptions.MaxAttempts"/>. Delivery is at least
+/// once: a crash between sending and recording it sends that one mail again.
+/// </summary>
+public sealed partial class NotificationDispatcher(
+    IServiceScopeFactory scopes,
+    OutboxSignal signal,
+    IMailTransport transport,
+    PublicUrls urls,
+    Readiness readiness,
+    IOptions<NotificationOptions> options,
+    TimeProvider time,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
+{
+    private const int BatchSize = 32;
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!readiness.IsReady && !stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(100, stoppingToken);
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var processed = 0;
+            try
+            {
+                processed = await DeliverDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogQueueError(ex);
+            }
+
+            if (processed < BatchSize)
+            {
+                await signal.WaitAsync(options.Value.PollInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Delivers one batch of due mail; returns how many rows it handled.</summary>
+    public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        List<Guid> claimed = [];
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+            var now = time.GetUtcNow();
+            var due = await db.OutboundMails.AsNoTracking()
+                .Where(o => o.Status == OutboundMailStatus.Pending && o.NextAttemptAt <= now && (o.LeaseUntil == null || o.LeaseUntil < now))
+                .OrderBy(o => o.NextAttemptAt)
+                .Select(o => o.Id)
+                .Take(BatchSize)
+                .ToListAsync(cancellationToken);
+            var leaseUntil = now + Lease;
+            foreach (var id in due)
+            {
+                var won = await db.OutboundMails
+                    .Where(o => o.Id == id && o.Status == OutboundMailStatus.Pending && (o.LeaseUntil == null || o.LeaseUntil < now))
+                    .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseUntil, leaseUntil), cancellationToken);
+                if (won == 1)
+                {
+                    claimed.Add(id);
+                }
+            }
+        }
+
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, DeliverOneAsync);
+        return claimed.Count;
+    }
+
+    private async ValueTask DeliverOneAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+        var vault = scope.ServiceProvider.GetRequiredService<MessageVault>();
+        var mail = await db.OutboundMails.SingleAsync(o => o.Id == id, cancellationToken);
+        var message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == mail.MessageId, cancellationToken);
+
+        string token;
+        switch (await vault.OpenKeyAsync(db, message, cancellationToken))
+        {
+            case MessageKeyResult.Shredded:
+                Finish(mail, OutboundMailStatus.Cancelled, "The message was shredded before delivery.");
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            case MessageKeyResult.Available available:
+                using (available.Key)
+                {
+                    var sealedToken = mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {id} has no link token.");
+                    token = Encoding.ASCII.GetString(VaultStream.Open(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.Sealed), sealedToken));
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException("Unknown key result.");
+        }
+
+        var template = await db.BrandTemplates.AsNoTracking().SingleAsync(t => t.Id == message.TemplateId, cancellationToken);
+        var brand = BrandSerializer.FromJson(template.Json, template.Logo is null ? null : new BrandLogo(template.Logo, template.LogoContentType!));
+        var notification = NotificationComposer.Compose(new NotificationRequest(
+            brand,
+            Language: null,
+            RecipientAddress: mail.ToAddress,
+            SenderAddress: message.SenderAddress,
+            SenderName: null,
+            Link: new Uri(urls.RecipientLink(token)),
+            ExpiresAt: message.ExpiresAt,
+            FromAddress: options.Value.FromAddress,
+            FromName: options.Value.FromName,
+            MessageId: message.Id));
+
+        try
+        {
+            await transport.SendAsync(notification, cancellationToken);
+            mail.SentAt = time.GetUtcNow();
+            Finish(mail, OutboundMailStatus.Sent, error: null);
+            LogSent(message.Id, mail.Attempts + 1);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            mail.Attempts++;
+            mail.LastError = Truncate($"{ex.GetType().Name}: {ex.Message}");
+            if (mail.Attempts >= options.Value.MaxAttempts)
+            {
+                Finish(mail, OutboundMailStatus.Failed, mail.LastError);
+            }
+            else
+            {
+                mail.NextAttemptAt = time.GetUtcNow() + RetryDelay(mail.Attempts);
+                mail.LeaseUntil = null;
+            }
+
+            LogSendFailed(message.Id, mail.Attempts, mail.LastError);
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>Delay after the given number of failed attempts: first, 2×first, 4×first… capped.</summary>
+    public TimeSpan RetryDelay(int failedAttempts)
+    {
+        var o = options.Value;
+        var factor = Math.Pow(2, Math.Min(failedAttempts - 1, 30));
+        var delay = TimeSpan.FromTicks((long)Math.Min(o.FirstRetryDelay.Ticks * factor, o.MaxRetryDelay.Ticks));
+        return delay;
+    }
+
+    // The link token is no longer needed once the mail has left (or never will): drop it.
+    private static void Finish(OutboundMailRecord mail, OutboundMailStatus status, string? error)
+    {
+        mail.Status = status;
+        mail.LastError = error is null ? null : Truncate(error);
+        mail.SealedPayload = null;
+        mail.LeaseUntil = null;
+    }
+
+    private static string Truncate(string value) => value.Length <= 1000 ? value : value[..1000];
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Notification for message {MessageId} sent (attempt {Attempt}).")]
+    private partial void LogSent(Guid messageId, int attempt);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Notification for message {MessageId} failed (attempt {Attempt}): {Error}")]
+    private partial void LogSendFailed(Guid messageId, int attempt, string? error);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "The notification queue could not be read.")]
+    private partial void LogQueueError(Exception ex);
+}

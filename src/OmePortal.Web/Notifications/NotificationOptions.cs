@@ -1,0 +1,89 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OmePortal.Web.Notifications;
+
+public enum MailDelivery
+{
+    /// <summary>.eml files in a pickup directory (the default: nothing leaves the machine).</summary>
+    Pickup,
+
+    /// <summary>MailKit to a smart host.</summary>
+    SmartHost,
+}
+
+public enum SmartHostSecurity
+{
+    /// <summary>STARTTLS is required; a server that does not offer it is an error.</summary>
+    StartTls,
+
+    /// <summary>TLS from the first byte (port 465).</summary>
+    SslOnConnect,
+
+    /// <summary>Plain SMTP. Only for a relay on the same host; must be chosen explicitly.</summary>
+    None,
+}
+
+/// <summary>Section <c>OmePortal:Notifications</c>.</summary>
+public sealed class NotificationOptions : IValidatableObject
+{
+    public const string Section = "OmePortal:Notifications";
+
+    public MailDelivery Delivery { get; set; } = MailDelivery.Pickup;
+
+    /// <summary>Defaults to <c>&lt;data&gt;/outbox</c>.</summary>
+    public string? PickupDirectory { get; set; }
+
+    [Required, EmailAddress]
+    public string FromAddress { get; set; } = "no-reply@omeportal.localhost";
+
+    public string FromName { get; set; } = "OmePortal";
+
+    public SmartHostOptions SmartHost { get; set; } = new();
+
+    /// <summary>Attempts before a notification is marked failed.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 12;
+
+    /// <summary>Delay before the first retry; doubled each time, at most <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>How often the queue is looked at when nobody wakes the dispatcher.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Delivery == MailDelivery.SmartHost && string.IsNullOrWhiteSpace(SmartHost.Host))
+        {
+            yield return new ValidationResult("OmePortal:Notifications:SmartHost:Host is required when Delivery is SmartHost.");
+        }
+
+        if (FirstRetryDelay <= TimeSpan.Zero || MaxRetryDelay < FirstRetryDelay)
+        {
+            yield return new ValidationResult("Retry delays must be positive and MaxRetryDelay ≥ FirstRetryDelay.");
+        }
+    }
+}
+
+public sealed class SmartHostOptions
+{
+    public string? Host { get; set; }
+
+    [Range(1, 65535)]
+    public int Port { get; set; } = 587;
+
+    public SmartHostSecurity Security { get; set; } = SmartHostSecurity.StartTls;
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>
+    /// Accept exactly this certificate (SHA-256 thumbprint, hex) even when the chain does not validate:
+    /// for a relay with a private certificate. Empty: normal certificate validation.
+    /// </summary>
+    public string? PinnedCertificateSha256 { get; set; }
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,40 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OmePortal.Data;
+using OmePortal.Web.Hosting;
+using OmePortal.Web.Storage;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class StorageExtensions
+{
+    /// <summary>The database (SQLite by default, PostgreSQL by configuration) and the blob store.</summary>
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.Section)
+            .Validate(o => o.Provider != DatabaseProvider.Postgres || !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "OmePortal:Database:ConnectionString is required when Provider is Postgres.")
+            .ValidateOnStart();
+
+        // Both contexts are registered (each carries its provider's migrations); which one serves
+        // OmePortalDbContext is decided from options when first resolved, so test hosts can override it.
+        builder.Services.AddDbContext<SqliteOmePortalDbContext>((sp, o) =>
+        {
+            var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var connectionString = database.ConnectionString
+                ?? $"Data Source={sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("omeportal.db")}";
+            o.UseSqlite(connectionString).AddInterceptors(new SqliteDurabilityInterceptor());
+        });
+        builder.Services.AddDbContext<PostgresOmePortalDbContext>((sp, o) =>
+            o.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+        builder.Services.AddScoped<OmePortalDbContext>(sp =>
+            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? sp.GetRequiredService<PostgresOmePortalDbContext>()
+                : sp.GetRequiredService<SqliteOmePortalDbContext>());
+
+        builder.Services.AddSingleton<IBlobStore>(sp =>
+            new FileBlobStore(sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("blobs")));
+        return builder;
+    }
+}

@@ -1,0 +1,105 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OmePortal.Core.Branding;
+using OmePortal.Core.Intake;
+using OmePortal.Data;
+using OmePortal.Web.Hosting;
+using OmePortal.Web.Vault;
+
+namespace OmePortal.Web.Tenancy;
+
+/// <summary>
+/// Start-up work that must finish before the portal takes traffic: data folder, migrations, master
+/// key, and on the very first run a default tenant with its key, brand and API key.
+/// </summary>
+public sealed partial class PortalInitializer(
+    IServiceProvider services,
+    IOptions<OmePortalOptions> portal,
+    IOptions<BootstrapOptions> bootstrap,
+    IOptions<IntakeOptions> intake,
+    MasterKeyHolder master,
+    TenantKeyRing keyRing,
+    Readiness readiness,
+    TimeProvider time,
+    ILogger<PortalInitializer> logger)
+{
+    public const string InitialApiKeyFile = "initial-api-key.txt";
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(portal.Value.ResolveDataPath());
+        _ = master.Key; // creates the key file on first run, fails fast on a bad one
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+            await db.Database.MigrateAsync(cancellationToken);
+            if (!await db.Tenants.AnyAsync(cancellationToken))
+            {
+                await CreateFirstTenantAsync(db, scope.ServiceProvider.GetRequiredService<ApiKeys>(), cancellationToken);
+            }
+        }
+
+        readiness.MarkInitialized();
+    }
+
+    private async Task CreateFirstTenantAsync(OmePortalDbContext db, ApiKeys apiKeys, CancellationToken cancellationToken)
+    {
+        var options = bootstrap.Value;
+        var brandDirectory = options.BrandDirectory ?? Path.Combine(AppContext.BaseDirectory, "branding", "default");
+        var brand = BrandLoader.LoadDirectory(brandDirectory);
+        var now = time.GetUtcNow();
+        var tenant = new Tenant
+        {
+            Id = Guid.CreateVersion7(now),
+            Slug = options.TenantSlug,
+            Name = options.TenantName,
+            MaxMessageBytes = intake.Value.DefaultMaxMessageBytes,
+            DefaultProtection = ProtectionLevel.EncryptOnly,
+            CreatedAt = now,
+        };
+        db.Tenants.Add(tenant);
+        db.TenantKeys.Add(keyRing.CreateInitial(tenant.Id));
+        db.BrandTemplates.Add(new BrandTemplateRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenant.Id,
+            Name = brand.Name,
+            IsDefault = true,
+            Json = BrandSerializer.ToJson(brand),
+            Logo = brand.Logo?.Content,
+            LogoContentType = brand.Logo?.ContentType,
+            UpdatedAt = now,
+        });
+
+        var key = string.IsNullOrWhiteSpace(options.ApiKey) ? ApiKeys.NewKey() : options.ApiKey.Trim();
+        apiKeys.Add(tenant.Id, "Initial key", key);
+        await db.SaveChangesAsync(cancellationToken);
+
+        if (string.IsNullOrWhiteSpace(options.ApiKey))
+        {
+            var file = portal.Value.ResolveDataPath(InitialApiKeyFile);
+            var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            await using (var writer = new StreamWriter(file, fileOptions))
+            {
+                await writer.WriteLineAsync(key);
+            }
+
+            // Printed once, to the console only: logs may be shipped elsewhere and must never hold a key.
+            Console.WriteLine();
+            Console.WriteLine($"OmePortal: created tenant '{tenant.Slug}'. Its API key (shown once, also in {file}):");
+            Console.WriteLine($"  {key}");
+            Console.WriteLine();
+        }
+
+        LogBootstrapped(tenant.Slug);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "First run: tenant '{Slug}' created with the default brand.")]
+    private partial void LogBootstrapped(string slug);
+}

@@ -1,0 +1,220 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OmePortal.Core.Vault;
+using OmePortal.Data;
+using OmePortal.Web.Storage;
+
+namespace OmePortal.Web.Vault;
+
+/// <summary>The result of asking for a message's key: the key, or the fact that it was destroyed.</summary>
+public abstract record MessageKeyResult
+{
+    private MessageKeyResult() { }
+
+    public sealed record Available(MessageKey Key) : MessageKeyResult;
+
+    /// <summary>The wrapped key was deleted (revocation, expiry): the content is unreadable by design.</summary>
+    public sealed record Shredded(DateTimeOffset? ShreddedAt) : MessageKeyResult;
+}
+
+/// <summary>The result of opening an encrypted blob of a message.</summary>
+public abstract record VaultReadResult
+{
+    private VaultReadResult() { }
+
+    /// <summary>A plaintext stream; dispose it. It throws <see cref="VaultIntegrityException"/> if the ciphertext was tampered with.</summary>
+    public sealed record Opened(Stream Plaintext) : VaultReadResult;
+
+    public sealed record Shredded(DateTimeOffset? ShreddedAt) : VaultReadResult;
+}
+
+/// <summary>
+/// Message-level vault operations over the database and blob store: new message keys, opening
+/// content, crypto-shredding, and re-wrapping after a tenant key rotation.
+/// </summary>
+public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, IBlobStore blobs, TimeProvider time, ILogger<MessageVault> logger)
+{
+    private readonly Lazy<byte[]> _dedupeKey = new(() => master.Key.DeriveSubkey("omeportal/dedupe/v1"));
+
+    public static string BlobName(Guid tenantId, Guid messageId, BlobPurpose purpose)
+    {
+        var id = messageId.ToString("N");
+        var suffix = purpose switch
+        {
+            BlobPurpose.Content => "content",
+            BlobPurpose.RenderModel => "render",
+            _ => throw new ArgumentOutOfRangeException(nameof(purpose)),
+        };
+        return $"{tenantId:N}/{id[^2..]}/{id}.{suffix}";
+    }
+
+    public async Task<(MessageKey Key, int KeyVersion, byte[] WrappedKey)> NewMessageKeyAsync(OmePortalDbContext db, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var tenantKey = await keyRing.GetActiveAsync(db, tenantId, cancellationToken);
+        var key = MessageKey.Generate();
+        return (key, tenantKey.Version, key.WrapWith(tenantKey));
+    }
+
+    /// <summary>Encrypts <paramref name="plaintext"/> into a new durable blob of the message.</summary>
+    public Task<long> WriteBlobAsync(MessageKey key, Guid tenantId, Guid messageId, BlobPurpose purpose, Stream plaintext, CancellationToken cancellationToken) =>
+        blobs.WriteAsync(
+            BlobName(tenantId, messageId, purpose),
+            (destination, ct) => VaultStream.EncryptAsync(key, new BlobContext(tenantId, messageId, purpose), plaintext, destination, ct),
+            cancellationToken);
+
+    public async Task<MessageKeyResult> OpenKeyAsync(OmePortalDbContext db, MessageRecord message, CancellationToken cancellationToken)
+    {
+        if (message.WrappedKey is null)
+        {
+            return new MessageKeyResult.Shredded(message.ShreddedAt);
+        }
+
+        var tenantKey = await keyRing.GetAsync(db, message.TenantId, message.KeyVersion, cancellationToken)
+            ?? throw new InvalidOperationException($"Tenant key version {message.KeyVersion} of message {message.Id} is retired but the message was not re-wrapped.");
+        return new MessageKeyResult.Available(MessageKey.Unwrap(tenantKey, message.WrappedKey));
+    }
+
+    /// <summary>Opens one of the message's blobs as a decrypting stream, or says that the message was shredded.</summary>
+    public async Task<VaultReadResult> OpenBlobAsync(OmePortalDbContext db, MessageRecord message, BlobPurpose purpose, CancellationToken cancellationToken)
+    {
+        switch (await OpenKeyAsync(db, message, cancellationToken))
+        {
+            case MessageKeyResult.Shredded shredded:
+                return new VaultReadResult.Shredded(shredded.ShreddedAt);
+            case MessageKeyResult.Available available:
+                var name = purpose == BlobPurpose.Content ? message.ContentBlob : message.RenderBlob;
+                var ciphertext = blobs.OpenRead(name);
+                return new VaultReadResult.Opened(new KeyOwningStream(
+                    VaultStream.OpenDecrypt(available.Key, new BlobContext(message.TenantId, message.Id, purpose), ciphertext),
+                    available.Key));
+            default:
+                throw new InvalidOperationException("Unknown key result.");
+        }
+    }
+
+    /// <summary>
+    /// Crypto-shredding: the wrapped message key is deleted, so no copy of the ciphertext (backups
+    /// included) can be decrypted again. Blobs are removed as well, and pending mail for it is cancelled.
+    /// </summary>
+    public async Task ShredAsync(OmePortalDbContext db, Guid messageId, CancellationToken cancellationToken)
+    {
+        var message = await db.Messages.SingleAsync(m => m.Id == messageId, cancellationToken);
+        if (message.WrappedKey is null)
+        {
+            return;
+        }
+
+        message.WrappedKey = null;
+        message.ShreddedAt = time.GetUtcNow();
+        await db.OutboundMails
+            .Where(o => o.MessageId == messageId && o.Status == OutboundMailStatus.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, OutboundMailStatus.Cancelled).SetProperty(o => o.SealedPayload, (byte[]?)null), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Message {MessageId} crypto-shredded.", messageId);
+        await DeleteBlobsAsync(message, cancellationToken);
+    }
+
+    /// <summary>Removes a message's blobs (after a failed commit, or after shredding).</summary>
+    public async Task DeleteBlobsAsync(MessageRecord message, CancellationToken cancellationToken)
+    {
+        await blobs.DeleteAsync(message.ContentBlob, cancellationToken);
+        await blobs.DeleteAsync(message.RenderBlob, cancellationToken);
+    }
+
+    /// <summary>
+    /// Re-wraps up to <paramref name="batchSize"/> message keys of the tenant that are still wrapped by an
+    /// older tenant key version; returns how many were re-wrapped. When none are left, versions that no
+    /// message uses are retired (their wrapped bytes deleted).
+    /// </summary>
+    public async Task<int> RewrapAsync(OmePortalDbContext db, Guid tenantId, int batchSize, CancellationToken cancellationToken)
+    {
+        var active = await keyRing.GetActiveAsync(db, tenantId, cancellationToken);
+        var stale = await db.Messages
+            .Where(m => m.TenantId == tenantId && m.KeyVersion != active.Version && m.WrappedKey != null)
+            .OrderBy(m => m.Id)
+            .Take(batchSize)
+            .ToListAsync(cancellationToken);
+        foreach (var message in stale)
+        {
+            var old = await keyRing.GetAsync(db, tenantId, message.KeyVersion, cancellationToken)
+                ?? throw new InvalidOperationException($"Tenant key version {message.KeyVersion} is retired but still in use.");
+            using var key = MessageKey.Unwrap(old, message.WrappedKey!);
+            message.WrappedKey = key.WrapWith(active);
+            message.KeyVersion = active.Version;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (stale.Count < batchSize)
+        {
+            await RetireUnusedVersionsAsync(db, tenantId, active.Version, cancellationToken);
+        }
+
+        return stale.Count;
+    }
+
+    private async Task RetireUnusedVersionsAsync(OmePortalDbContext db, Guid tenantId, int activeVersion, CancellationToken cancellationToken)
+    {
+        var inUse = await db.Messages.Where(m => m.TenantId == tenantId && m.WrappedKey != null)
+            .Select(m => m.KeyVersion).Distinct().ToListAsync(cancellationToken);
+        var retirable = await db.TenantKeys
+            .Where(k => k.TenantId == tenantId && k.Version != activeVersion && k.WrappedKey != null && !inUse.Contains(k.Version))
+            .ToListAsync(cancellationToken);
+        foreach (var version in retirable)
+        {
+            version.WrappedKey = null;
+            version.RetiredAt = time.GetUtcNow();
+            keyRing.Forget(tenantId, version.Version);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>A keyed hash of a retried SMTP transaction's identity (Message-ID, envelope): equal for a retry, useless to anyone without the master key.</summary>
+    public byte[] DedupeHash(Guid tenantId, string material) =>
+        HMACSHA256.HashData(_dedupeKey.Value, Encoding.UTF8.GetBytes($"{tenantId:N}\n{material}"));
+
+    /// <summary>Disposes the message key together with the plaintext stream that uses it.</summary>
+    private sealed class KeyOwningStream(Stream inner, MessageKey key) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => inner.Position = value;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                key.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs what the tests need (when missing), starts a throwaway PostgreSQL, runs every test
+# project against SQLite and PostgreSQL, stops what it started. Exits non-zero on any failure.
+# Under CI=true a missing prerequisite is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+ci=${CI:-false}
+
+say() { printf '\n== %s\n' "$*"; }
+fail() { echo "test.sh: $*" >&2; exit 1; }
+
+need_root_install() {
+  # $1 = package list; installs with apt-get when running as root, else fails with advice.
+  if [ "$(id -u)" -ne 0 ]; then
+    fail "missing $1 and not root: install it (apt-get install -y $1) or run as root"
+  fi
+  say "installing $1"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  apt-get install -y -qq $1 >/dev/null
+}
+
+command -v dotnet >/dev/null || fail "the .NET 10 SDK (dotnet) is required"
+
+# --- PostgreSQL (integration tests run on it as well as on SQLite) ---
+pg_bin=""
+find_pg() { pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true); }
+find_pg
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+  need_root_install postgresql
+  find_pg
+fi
+[ -x "$pg_bin/initdb" ] || fail "PostgreSQL server binaries not found after install"
+
+# --- Chromium (browser tests) ---
+if ! command -v chromium >/dev/null; then
+  need_root_install chromium
+fi
+command -v chromium >/dev/null || fail "chromium not found after install"
+
+# --- throwaway PostgreSQL cluster on loopback ---
+pg_dir=$(mktemp -d /tmp/omeportal-pg.XXXXXX)
+pg_port=${OMEPORTAL_TEST_PG_PORT:-55432}
+as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi; }
+cleanup() {
+  if [ -f "$pg_dir/pg/postmaster.pid" ]; then
+    as_pg "$pg_bin/pg_ctl -D $pg_dir/pg -m immediate stop" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$pg_dir"
+}
+trap cleanup EXIT
+[ "$(id -u)" -eq 0 ] && chown postgres "$pg_dir"
+say "starting PostgreSQL on 127.0.0.1:$pg_port"
+as_pg "$pg_bin/initdb -D $pg_dir/pg -U postgres -A trust --no-sync -E UTF8" >"$pg_dir/initdb.log" 2>&1 \
+  || { cat "$pg_dir/initdb.log"; fail "initdb failed"; }
+as_pg "$pg_bin/pg_ctl -D $pg_dir/pg -l $pg_dir/pg.log -o '-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on' -w start" >/dev/null \
+  || { cat "$pg_dir/pg.log"; fail "PostgreSQL did not start"; }
+export OMEPORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Timeout=30;Command Timeout=60"
+export OMEPORTAL_TEST_PGDATA="$pg_dir/pg"
+export OMEPORTAL_CHROMIUM=$(command -v chromium)
+
+say "building"
+dotnet build OmePortal.sln -c Release -warnaserror -nologo -v:q
+
+status=0
+results="$root/TestResults"
+rm -rf "$results"
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  say "testing $name"
+  if ! dotnet test "$project" -c Release --no-build --nologo \
+      --logger "console;verbosity=normal" --logger "trx;LogFileName=$name.trx" --results-directory "$results"; then
+    status=1
+  fi
+done
+
+say "summary"
+python3 - "$results" <<'PY' || true
+import sys, glob, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
+    if c is None: continue
+    passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

@@ -1,0 +1,173 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace OmePortal.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The real portal on real loopback ports (HTTP and SMTP) with its own data directory and database
+/// (a fresh SQLite file, or a fresh PostgreSQL database on the throwaway server of ./test.sh).
+/// </summary>
+public sealed class PortalHost : WebApplicationFactory<global::Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+    private string? _postgresDatabase;
+    private bool _keepData;
+
+    public PortalHost(StorageKind storage = StorageKind.Sqlite, IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    {
+        Storage = storage;
+        DataDirectory = dataDirectory ?? TestEnvironment.NewTempDirectory("omeportal-test");
+        HttpPort = TestEnvironment.FreePort();
+        SmtpPort = TestEnvironment.FreePort();
+        ApiKey = "omp_test_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        _settings = new Dictionary<string, string?>
+        {
+            ["OmePortal:DataDirectory"] = DataDirectory,
+            ["OmePortal:PublicBaseUrl"] = BaseUrl,
+            ["OmePortal:Bootstrap:ApiKey"] = ApiKey,
+            ["OmePortal:Smtp:Port"] = SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["OmePortal:Notifications:PollInterval"] = "00:00:00.200",
+            ["OmePortal:Notifications:FirstRetryDelay"] = "00:00:00.500",
+            ["OmePortal:Notifications:MaxRetryDelay"] = "00:00:02",
+        };
+        if (storage == StorageKind.Postgres)
+        {
+            _postgresDatabase = "omeportal_test_" + Guid.NewGuid().ToString("N");
+            _settings["OmePortal:Database:Provider"] = "Postgres";
+            _settings["OmePortal:Database:ConnectionString"] = PostgresConnectionString;
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+
+        UseKestrel(HttpPort);
+    }
+
+    public StorageKind Storage { get; }
+
+    public string DataDirectory { get; }
+
+    public int HttpPort { get; }
+
+    public int SmtpPort { get; }
+
+    public string ApiKey { get; }
+
+    public string BaseUrl => $"http://localhost:{HttpPort}";
+
+    public string OutboxDirectory => Path.Combine(DataDirectory, "outbox");
+
+    public string BlobDirectory => Path.Combine(DataDirectory, "blobs");
+
+    public string? PostgresDatabase => _postgresDatabase;
+
+    public string PostgresConnectionString =>
+        new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresServer) { Database = _postgresDatabase, Pooling = false }.ConnectionString;
+
+    /// <summary>Starts Kestrel on the real port and waits until /healthz says ready.</summary>
+    public async Task<PortalHost> StartAsync()
+    {
+        StartServer();
+        using var client = CreateHttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return this;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The portal did not become ready.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>A plain client for the real port (no cookies handled, redirects not followed).</summary>
+    public HttpClient CreateHttpClient() =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(BaseUrl) };
+
+    public HttpClient CreateApiClient(string? apiKey = null)
+    {
+        var client = CreateHttpClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey ?? ApiKey);
+        return client;
+    }
+
+    /// <summary>Waits until the outbox holds at least <paramref name="count"/> .eml files and returns their paths.</summary>
+    public async Task<string[]> WaitForOutboxAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var files = Directory.Exists(OutboxDirectory) ? Directory.GetFiles(OutboxDirectory, "*.eml") : [];
+            if (files.Length >= count)
+            {
+                return [.. files.Order(StringComparer.Ordinal)];
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Expected {count} mail(s) in the outbox, found {files.Length}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    /// <summary>Stops the server but keeps its data directory and database, for a restart on the same data.</summary>
+    public async Task StopKeepingDataAsync()
+    {
+        _keepData = true;
+        await DisposeAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_keepData)
+        {
+            return;
+        }
+
+        if (_postgresDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(TestEnvironment.PostgresServer);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_postgresDatabase}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace OmePortal.Web.Tests.Infrastructure;
+
+public enum StorageKind
+{
+    Sqlite,
+    Postgres,
+}

@@ -1,0 +1,38 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace OmePortal.Web.Tests.Infrastructure;
+
+public static class TestEnvironment
+{
+    /// <summary>Set by ./test.sh: a server connection string without a database, e.g. Host=127.0.0.1;Port=5433;Username=postgres.</summary>
+    public const string PostgresVariable = "OMEPORTAL_TEST_POSTGRES";
+
+    /// <summary>Set by ./test.sh: the throwaway cluster's data directory, for the plaintext scan.</summary>
+    public const string PostgresDataVariable = "OMEPORTAL_TEST_PGDATA";
+
+    public static string PostgresServer =>
+        Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"PostgreSQL tests need {PostgresVariable} (a connection string to a throwaway server). Run ./test.sh, which starts one.");
+
+    public static string? PostgresDataDirectory => Environment.GetEnvironmentVariable(PostgresDataVariable) is { Length: > 0 } v ? v : null;
+
+    /// <summary>A free TCP port on loopback (the OS picks it; the tiny window before it is reused is acceptable in tests).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static string NewTempDirectory(string prefix)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    public static string SamplePath(string name) => Path.Combine(AppContext.BaseDirectory, "samples", name);
+}

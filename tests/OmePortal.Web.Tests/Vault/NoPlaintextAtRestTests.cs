@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using OmePortal.Web.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OmePortal.Web.Tests.Vault;
+
+/// <summary>
+/// A message with unique markers in its subject, HTML body, text body and attachment is ingested;
+/// then every byte of the database files and the blob store (and everything else under the data
+/// directory) is searched for the markers and for the recipients' link tokens.
+/// </summary>
+public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
+{
+    protected abstract StorageKind Storage { get; }
+
+    [Fact]
+    public async Task Ingest_LeavesNoPlaintextInDatabaseOrBlobs()
+    {
+        await using var host = await new PortalHost(Storage).StartAsync();
+        var markers = new[]
+        {
+            TestMessages.NewMarker("SUBJECTMARK"),
+            TestMessages.NewMarker("HTMLMARK"),
+            TestMessages.NewMarker("TEXTMARK"),
+            TestMessages.NewMarker("ATTACHMARK"),
+        };
+        var raw = TestMessages.ToBytes(TestMessages.WithMarkers(markers[0], markers[1], markers[2], markers[3], "jan@example.nl", "piet@example.nl"));
+
+        // Control: the scanner finds every marker in the plaintext we send.
+        Assert.All(markers, m => Assert.True(Contains(raw, m), $"control: {m} not found in the raw message"));
+
+        using var client = host.CreateApiClient();
+        var content = new ByteArrayContent(raw);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
+        using var response = await client.PostAsync("/api/v1/messages", content);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var tokens = json.GetProperty("recipients").EnumerateArray()
+            .Select(r => r.GetProperty("link").GetString()!.Split("/m/")[1]).ToList();
+        await host.WaitForOutboxAsync(tokens.Count);
+
+        var roots = new List<string> { host.DataDirectory };
+        if (Storage == StorageKind.Postgres)
+        {
+            await using (var connection = new NpgsqlConnection(host.PostgresConnectionString))
+            {
+                await connection.OpenAsync();
+                await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection);
+                await checkpoint.ExecuteNonQueryAsync();
+            }
+
+            roots.Add(TestEnvironment.PostgresDataDirectory
+                ?? throw new InvalidOperationException($"{TestEnvironment.PostgresDataVariable} is not set: run ./test.sh."));
+        }
+
+        var files = roots.SelectMany(r => Directory.EnumerateFiles(r, "*", SearchOption.AllDirectories)).ToList();
+        var blobFiles = files.Count(f => f.StartsWith(host.BlobDirectory, StringComparison.Ordinal));
+        Assert.True(blobFiles >= 2, "the blob store should hold the message's content and render model");
+        Assert.Contains(files, f => Storage == StorageKind.Postgres || f.EndsWith("omeportal.db", StringComparison.Ordinal));
+
+        long scanned = 0;
+        foreach (var file in files)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await File.ReadAllBytesAsync(file);
+            }
+            catch (IOException)
+            {
+                continue; // a PostgreSQL socket/lock file
+            }
+
+            scanned += bytes.Length;
+            foreach (var needle in markers.Concat(tokens))
+            {
+                Assert.False(Contains(bytes, needle), $"'{needle}' found in plaintext in {file}");
+            }
+        }
+
+        output.WriteLine($"Scanned {files.Count} files, {scanned} bytes.");
+        Assert.True(scanned > raw.Length);
+    }
+
+    private static bool Contains(byte[] haystack, string needle) =>
+        haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0
+        || haystack.AsSpan().IndexOf(Encoding.Unicode.GetBytes(needle)) >= 0;
+}
+
+public sealed class NoPlaintextAtRestSqliteTests(ITestOutputHelper output) : NoPlaintextAtRestTests(output)
+{
+    protected override StorageKind Storage => StorageKind.Sqlite;
+}
+
+public sealed class NoPlaintextAtRestPostgresTests(ITestOutputHelper output) : NoPlaintextAtRestTests(output)
+{
+    protected override StorageKind Storage => StorageKind.Postgres;
+}
