@@ -1,1 +1,40 @@
-Console.WriteLine("OmePortal benchmarks: not written yet.");
+using OmePortal.Bench;
+
+// OmePortal benchmarks. Run with bench/run.sh (Release build); results are printed as Markdown
+// and recorded by hand in bench/RESULTS.md together with the machine they ran on.
+var options = BenchOptions.Parse(args);
+var report = new Report();
+report.Line($"# OmePortal benchmark run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+report.Line($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+report.Line();
+
+if (options.Runs("vault"))
+{
+    VaultBench.Run(report);
+}
+
+if (options.Runs("rest") || options.Runs("smtp") || options.Runs("memory"))
+{
+    if (options.WebDll is null)
+    {
+        Console.Error.WriteLine("--web-dll <path to OmePortal.Web.dll> is needed for rest, smtp and memory.");
+        return 2;
+    }
+
+    if (options.Runs("rest"))
+    {
+        await IngestBench.RestAsync(report, options);
+    }
+
+    if (options.Runs("smtp"))
+    {
+        await IngestBench.SmtpAsync(report, options);
+    }
+
+    if (options.Runs("memory"))
+    {
+        await MemoryBench.RunAsync(report, options);
+    }
+}
+
+return 0;

@@ -101,15 +101,15 @@ public static class NotificationComposer
         message.Headers.Add(MessageIdHeader, request.MessageId.ToString("D"));
         message.Headers.Add("Auto-Submitted", "auto-generated");
         message.Headers.Add("X-Auto-Response-Suppress", "All");
-        message.Headers.Add("Content-Language", language);
 
         var logo = LogoPart(brand.Logo, from.Domain, T("LogoAlt"));
         var html = TextBody(TextFormat.Html, RenderHtml(content, logo));
         MimeEntity htmlEntity = html;
         if (logo is not null)
         {
-            var related = new MultipartRelated { html, logo.Part };
-            related.Root = html;
+            // Setting Root inserts the part (and the type parameter); adding it as well would list it twice.
+            var related = new MultipartRelated { Root = html };
+            related.Add(logo.Part);
             htmlEntity = related;
         }
 
@@ -127,7 +127,9 @@ public static class NotificationComposer
         attachment.SetText(Encoding.UTF8, RenderAttachment(content));
         attachment.FileName = AttachmentFileName;
 
-        message.Body = new Multipart("mixed") { alternative, attachment };
+        var mixed = new Multipart("mixed") { alternative, attachment };
+        mixed.Headers.Add(HeaderId.ContentLanguage, language); // Content-* headers belong to the body entity in MimeKit
+        message.Body = mixed;
         return message;
     }
 

@@ -193,6 +193,17 @@ public sealed class MasterKey : IDisposable
         }
     }
 
+    /// <summary>
+    /// A key for another purpose (e.g. keyed hashes), derived with HKDF-SHA256 so that the master key
+    /// itself is only ever used for key wrapping. Different labels give independent keys.
+    /// </summary>
+    public byte[] DeriveSubkey(string label, int length = 32)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(label);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, length, salt: [], info: System.Text.Encoding.UTF8.GetBytes(label));
+    }
+
     /// <summary>Never reveals key bytes.</summary>
     public override string ToString() => "MasterKey(redacted)";
 

@@ -36,6 +36,7 @@ internal sealed class VaultDecryptStream : Stream
     private readonly long _origin;
 
     private byte[]? _buffer;
+    private int _bufferUsed; // high-water mark, zeroed before the buffer goes back to the pool
     private SegmentCipher? _cipher;
 
     // Seekable layout, from the ciphertext length.
@@ -193,12 +194,19 @@ internal sealed class VaultDecryptStream : Stream
 
             if (_seekable)
             {
+                long last = _segmentCount - 1;
+                long index = Math.Min(_position / VaultFormat.SegmentSize, last);
                 if (!_tailVerified)
                 {
-                    // Authenticates the length up front: truncated or extended blobs fail before any byte is released.
-                    long last = _segmentCount - 1;
-                    await FetchSeekableAsync(last, useAsync, cancellationToken).ConfigureAwait(false);
-                    DecryptInPlace();
+                    // Authenticates the length up front: truncated or extended blobs fail before any
+                    // byte is released. When this read is for the final segment anyway (always so for
+                    // a one-segment blob), that read verifies it; a failure there is sticky.
+                    if (index != last || _position >= _plaintextLength)
+                    {
+                        await FetchSeekableAsync(last, useAsync, cancellationToken).ConfigureAwait(false);
+                        DecryptInPlace();
+                    }
+
                     _tailVerified = true;
                 }
 
@@ -207,7 +215,6 @@ internal sealed class VaultDecryptStream : Stream
                     return false;
                 }
 
-                long index = _position / VaultFormat.SegmentSize;
                 if (_bufferIndex == index && _state is BufferState.Plaintext or BufferState.Ciphertext)
                 {
                     return true;
@@ -391,6 +398,7 @@ internal sealed class VaultDecryptStream : Stream
     private async ValueTask<int> ReadInnerAsync(int offset, int count, bool useAsync, CancellationToken cancellationToken)
     {
         Debug.Assert(_buffer is not null, "Buffer rented.");
+        _bufferUsed = Math.Max(_bufferUsed, offset + count);
         return useAsync
             ? await _inner.ReadAtLeastAsync(_buffer.AsMemory(offset, count), count, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false)
             : _inner.ReadAtLeast(_buffer.AsSpan(offset, count), count, throwOnEndOfStream: false);
@@ -450,7 +458,7 @@ internal sealed class VaultDecryptStream : Stream
         _cipher = null;
         if (_buffer is not null)
         {
-            CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, VaultFormat.CiphertextSegmentSize + 1));
+            CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, _bufferUsed));
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }

@@ -10,7 +10,7 @@ namespace OmePortal.Core.Vault;
 /// <code>
 /// header (28)  = "OMEV" ‖ 0x01 ‖ salt (16) ‖ nonce prefix (7)
 /// segment i    = AES-256-GCM ciphertext of ≤ 64 KiB ‖ 16-byte tag
-/// subkey       = HKDF-SHA256(message key, salt, label ‖ purpose ‖ tenant id ‖ message id)
+/// subkey       = HKDF-SHA256-Expand(message key, label ‖ purpose ‖ tenant id ‖ message id ‖ salt)
 /// nonce i      = prefix (7) ‖ i (uint32 BE) ‖ last flag (1)
 /// associated i = label ‖ tenant id ‖ message id ‖ purpose ‖ header ‖ i ‖ last flag
 /// </code>
@@ -22,7 +22,7 @@ namespace OmePortal.Core.Vault;
 /// a seek decrypts only the segment it lands in.</para>
 /// <para><b>Why a per-blob subkey:</b> GCM fails catastrophically if a (key, nonce) pair repeats.
 /// All blobs of a message share the message key; deriving a fresh subkey from a random 128-bit salt
-/// per blob (HKDF, with the purpose in the info) means the content and the render model of one
+/// per blob (HKDF, with the salt and the purpose in the info) means the content and the render model of one
 /// message, or a blob re-encrypted later, never share a (key, nonce) pair, and the 7-byte random
 /// prefix is only a second line of defence.</para>
 /// <para><b>Why the index, the last flag and the context in every segment:</b> each segment only
@@ -34,7 +34,9 @@ namespace OmePortal.Core.Vault;
 /// <para><b>Cost:</b> buffers come from <see cref="ArrayPool{T}"/> (two segments to encrypt, one to
 /// decrypt), segments are encrypted and decrypted in place, and the nonce and associated data are
 /// updated in place: memory is O(segment size), with no per-segment allocation. Pooled buffers
-/// are zeroed before they go back to the pool.</para>
+/// are zeroed before they go back to the pool. What remains is one copy in from the source stream
+/// and one copy out to the destination per segment; plaintext already in memory (the
+/// <see cref="ReadOnlyMemory{T}"/> overload, or a plain <see cref="MemoryStream"/>) skips the copy in.</para>
 /// </remarks>
 public static class VaultStream
 {
@@ -77,29 +79,42 @@ public static class VaultStream
             throw new ArgumentException("The destination stream must be writable.", nameof(destination));
         }
 
+        if (plaintext.GetType() == typeof(MemoryStream)
+            && ((MemoryStream)plaintext).TryGetBuffer(out ArraySegment<byte> visible))
+        {
+            // The bytes are already in memory: encrypt straight from them (one copy fewer). Only for
+            // MemoryStream itself, since a subclass may override how it reads.
+            var memory = (MemoryStream)plaintext;
+            int start = (int)Math.Min(memory.Position, visible.Count);
+            long result = await EncryptAsync(key, context, visible.AsMemory(start), destination, cancellationToken).ConfigureAwait(false);
+            memory.Position = visible.Count;
+            return result;
+        }
+
         byte[] header = new byte[VaultFormat.HeaderSize];
         VaultFormat.WriteNewHeader(header);
         using SegmentCipher cipher = SegmentCipher.Create(key.KeyBytes, context, header);
 
+        // Two pooled buffers: the segment being encrypted (in place) and the next one, read ahead to
+        // learn whether the current one is final (rented only if the plaintext fills the first).
         byte[] current = ArrayPool<byte>.Shared.Rent(VaultFormat.CiphertextSegmentSize);
-        byte[] next = ArrayPool<byte>.Shared.Rent(VaultFormat.CiphertextSegmentSize);
+        byte[]? next = null;
+        int used = VaultFormat.CiphertextSegmentSize; // bytes to zero in each buffer before it goes back to the pool
         try
         {
             await destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
             long written = header.Length;
 
-            int currentLength = await plaintext
-                .ReadAtLeastAsync(current.AsMemory(0, SegmentSize), SegmentSize, throwOnEndOfStream: false, cancellationToken)
-                .ConfigureAwait(false);
+            int currentLength = await ReadSegmentAsync(plaintext, current, cancellationToken).ConfigureAwait(false);
+            used = currentLength + VaultFormat.TagSize;
             for (long index = 0; ; index++)
             {
                 int nextLength = 0;
                 bool final = currentLength < SegmentSize;
                 if (!final)
                 {
-                    nextLength = await plaintext
-                        .ReadAtLeastAsync(next.AsMemory(0, SegmentSize), SegmentSize, throwOnEndOfStream: false, cancellationToken)
-                        .ConfigureAwait(false);
+                    next ??= ArrayPool<byte>.Shared.Rent(VaultFormat.CiphertextSegmentSize);
+                    nextLength = await ReadSegmentAsync(plaintext, next, cancellationToken).ConfigureAwait(false);
                     final = nextLength == 0;
                 }
 
@@ -122,22 +137,85 @@ public static class VaultStream
                     return written;
                 }
 
-                (current, next) = (next, current);
+                (current, next) = (next!, current);
                 currentLength = nextLength;
             }
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(current.AsSpan(0, VaultFormat.CiphertextSegmentSize));
-            CryptographicOperations.ZeroMemory(next.AsSpan(0, VaultFormat.CiphertextSegmentSize));
+            CryptographicOperations.ZeroMemory(current.AsSpan(0, used));
             ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
+            if (next is not null)
+            {
+                CryptographicOperations.ZeroMemory(next.AsSpan(0, used));
+                ArrayPool<byte>.Shared.Return(next);
+            }
         }
     }
 
     /// <summary>
-    /// Opens a read-only stream of the plaintext of the blob that starts at the current position of
-    /// <paramref name="ciphertext"/>. It decrypts one segment at a time and verifies each before
+    /// Encrypts plaintext that is already in memory (e.g. the MIME bytes intake holds) to
+    /// <paramref name="destination"/>, in the same format as the stream overload, without copying
+    /// the plaintext first: each segment is encrypted from <paramref name="plaintext"/> straight into
+    /// a pooled buffer and written out.
+    /// </summary>
+    /// <returns>The number of ciphertext bytes written (equal to <see cref="CiphertextLength"/> of the plaintext length).</returns>
+    public static async Task<long> EncryptAsync(
+        MessageKey key,
+        BlobContext context,
+        ReadOnlyMemory<byte> plaintext,
+        Stream destination,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (!destination.CanWrite)
+        {
+            throw new ArgumentException("The destination stream must be writable.", nameof(destination));
+        }
+
+        byte[] header = new byte[VaultFormat.HeaderSize];
+        VaultFormat.WriteNewHeader(header);
+        using SegmentCipher cipher = SegmentCipher.Create(key.KeyBytes, context, header);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(VaultFormat.CiphertextSegmentSize);
+        int used = Math.Min(plaintext.Length, SegmentSize) + VaultFormat.TagSize;
+        try
+        {
+            await destination.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+            long written = header.Length;
+            int offset = 0;
+            for (long index = 0; ; index++)
+            {
+                int length = Math.Min(SegmentSize, plaintext.Length - offset);
+                bool final = offset + length == plaintext.Length;
+                cipher.Encrypt(
+                    index,
+                    final,
+                    plaintext.Span.Slice(offset, length),
+                    buffer.AsSpan(0, length),
+                    buffer.AsSpan(length, VaultFormat.TagSize));
+                await destination.WriteAsync(buffer.AsMemory(0, length + VaultFormat.TagSize), cancellationToken).ConfigureAwait(false);
+                written += length + VaultFormat.TagSize;
+                offset += length;
+                if (final)
+                {
+                    return written;
+                }
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(buffer.AsSpan(0, used));
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ValueTask<int> ReadSegmentAsync(Stream plaintext, byte[] buffer, CancellationToken cancellationToken)
+        => plaintext.ReadAtLeastAsync(buffer.AsMemory(0, SegmentSize), SegmentSize, throwOnEndOfStream: false, cancellationToken);
+
+    /// <summary>
+    /// Opens a read-only stream of the plaintext of the blob that runs from the current position of
+    /// <paramref name="ciphertext"/> to its end. It decrypts one segment at a time and verifies each before
     /// releasing any of its bytes.
     /// </summary>
     /// <remarks>

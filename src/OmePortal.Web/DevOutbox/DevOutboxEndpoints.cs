@@ -57,7 +57,7 @@ public static class DevOutboxEndpoints
     private static MemoryStream Decode(MimePart part)
     {
         var buffer = new MemoryStream();
-        part.Content.DecodeTo(buffer);
+        part.Content?.DecodeTo(buffer);
         buffer.Position = 0;
         return buffer;
     }

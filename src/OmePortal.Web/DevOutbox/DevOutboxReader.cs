@@ -41,7 +41,7 @@ public sealed partial class DevOutboxReader(IServiceProvider services)
     }
 
     private static string DecodeSubject(string? raw) =>
-        raw is null ? string.Empty : Rfc2047.DecodeText(System.Text.Encoding.UTF8.GetBytes(raw));
+        raw is null ? string.Empty : MimeKit.Utils.Rfc2047.DecodeText(System.Text.Encoding.UTF8.GetBytes(raw));
 
     [GeneratedRegex("^[A-Za-z0-9-]+\\.eml$")]
     private static partial Regex SafeName();

@@ -17,7 +17,7 @@ public sealed class ApiKeyAuthenticationHandler(
     ApiKeys apiKeys,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "ApiKey";
+    public const string SchemeName = "ApiKey";
     public const string TenantClaim = "omeportal:tenant";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -34,8 +34,8 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Invalid API key.");
         }
 
-        var identity = new ClaimsIdentity([new Claim(TenantClaim, tenantId.Value.ToString())], Scheme);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme));
+        var identity = new ClaimsIdentity([new Claim(TenantClaim, tenantId.Value.ToString())], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

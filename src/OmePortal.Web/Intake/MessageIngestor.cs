@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -55,6 +56,7 @@ public sealed partial class MessageIngestor(
         }
 
         var parsed = (ParseOutcome.Parsed)outcome;
+        using var parsedMessage = parsed.Message; // its parts read from the caller's buffer
         var dedupeHash = DedupeHashFor(request, tenant.Id, parsed);
         if (dedupeHash is not null)
         {

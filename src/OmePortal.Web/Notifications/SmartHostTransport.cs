@@ -27,7 +27,7 @@ public sealed class SmartHostTransport(SmartHostOptions options) : IMailTranspor
             SmartHostSecurity.None => SecureSocketOptions.None,
             _ => throw new InvalidOperationException("Unknown smart host security."),
         };
-        await client.ConnectAsync(options.Host, options.Port, security, cancellationToken);
+        await client.ConnectAsync(options.Host!, options.Port, security, cancellationToken);
         if (!string.IsNullOrEmpty(options.Username))
         {
             await client.AuthenticateAsync(options.Username, options.Password ?? string.Empty, cancellationToken);

@@ -22,7 +22,11 @@ public sealed class NetworkAllowList
             var entry = raw.Trim();
             if (entry.Contains('/', StringComparison.Ordinal))
             {
-                if (!IPNetwork.TryParse(entry, out var network))
+                // Strict: "10.0.0.1/8" is refused rather than silently widened to 10.0.0.0/8.
+                var slash = entry.IndexOf('/', StringComparison.Ordinal);
+                if (!IPNetwork.TryParse(entry, out var network)
+                    || !IPAddress.TryParse(entry.AsSpan(0, slash), out var written)
+                    || !written.Equals(network.BaseAddress))
                 {
                     list = null;
                     error = $"'{entry}' is not a CIDR range (the host bits must be zero, e.g. 10.1.0.0/16).";

@@ -27,6 +27,56 @@ public sealed class VaultStreamRoundTripTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(S)]
+    [InlineData(S + 1)]
+    [InlineData((3 * S) + 17)]
+    public async Task RoundTrip_FromMemory_ReturnsPlaintext(int size)
+    {
+        using var key = MessageKey.Generate();
+        byte[] plaintext = RandomBytes(size);
+        using var output = new MemoryStream();
+
+        long written = await VaultStream.EncryptAsync(key, Context, plaintext.AsMemory(), output);
+
+        Assert.Equal(VaultStream.CiphertextLength(size), written);
+        Assert.Equal(written, output.Length);
+        Assert.Equal(plaintext, await DecryptAsync(key, Context, output.ToArray(), ReadMode.NonSeekableAsync));
+    }
+
+    [Fact]
+    public async Task Encrypt_FromExposedMemoryStreamAtOffset_EncryptsRestAndAdvances()
+    {
+        using var key = MessageKey.Generate();
+        byte[] plaintext = RandomBytes((2 * S) + 3);
+        var source = new MemoryStream();
+        source.Write(plaintext);
+        source.Position = 10;
+        using var output = new MemoryStream();
+
+        long written = await VaultStream.EncryptAsync(key, Context, source, output);
+
+        Assert.Equal(VaultStream.CiphertextLength(plaintext.Length - 10), written);
+        Assert.Equal(source.Length, source.Position);
+        Assert.Equal(plaintext[10..], await DecryptAsync(key, Context, output.ToArray(), ReadMode.SeekableSync));
+    }
+
+    [Fact]
+    public async Task Encrypt_FromStreamAtOffset_EncryptsRest()
+    {
+        using var key = MessageKey.Generate();
+        byte[] plaintext = RandomBytes(S + 3);
+        var source = new MemoryStream(plaintext, writable: false) { Position = 7 };
+
+        using var output = new MemoryStream();
+        await VaultStream.EncryptAsync(key, Context, source, output);
+
+        Assert.Equal(plaintext.Length, source.Position);
+        Assert.Equal(plaintext[7..], await DecryptAsync(key, Context, output.ToArray(), ReadMode.SeekableAsync));
+    }
+
+    [Theory]
     [InlineData(0, H + T)]
     [InlineData(1, H + 1 + T)]
     [InlineData(S, H + S + T)]

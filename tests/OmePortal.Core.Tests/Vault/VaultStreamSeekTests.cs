@@ -128,6 +128,23 @@ public sealed class VaultStreamSeekTests
     }
 
     [Fact]
+    public async Task Decrypt_OneSegmentBlob_ReadsCiphertextOnce()
+    {
+        using var key = MessageKey.Generate();
+        byte[] plaintext = RandomBytes(20 * 1024);
+        byte[] ciphertext = await EncryptAsync(key, Context, plaintext);
+        var counting = new CountingStream(new MemoryStream(ciphertext));
+        using Stream plain = VaultStream.OpenDecrypt(key, Context, counting);
+
+        using var output = new MemoryStream();
+        plain.CopyTo(output);
+
+        Assert.Equal(plaintext, output.ToArray());
+        // The only segment is also the final one: verifying it up front and reading it are one fetch.
+        Assert.Equal(ciphertext.Length, counting.TotalRead);
+    }
+
+    [Fact]
     public async Task Seek_ForwardOnlyCiphertext_NotSeekable()
     {
         using var key = MessageKey.Generate();

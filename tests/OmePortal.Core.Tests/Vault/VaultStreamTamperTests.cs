@@ -132,6 +132,18 @@ public sealed class VaultStreamTamperTests
 
     [Theory]
     [MemberData(nameof(AllReadModes), MemberType = typeof(VaultTestSupport))]
+    public async Task Decrypt_OneSegmentBlobTruncated_Throws(ReadMode mode)
+    {
+        using var key = MessageKey.Generate();
+        byte[] ciphertext = await EncryptAsync(key, Context, RandomBytes(500));
+
+        await AssertRejectedAsync(key, Context, ciphertext[..^1], mode);
+        await AssertRejectedAsync(key, Context, ciphertext[..^100], mode);
+        await AssertRejectedAsync(key, Context, ciphertext[..(H + T)], mode);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllReadModes), MemberType = typeof(VaultTestSupport))]
     public async Task Decrypt_AppendedJunk_Throws(ReadMode mode)
     {
         using var key = MessageKey.Generate();
@@ -276,6 +288,20 @@ public sealed class VaultStreamTamperTests
         Assert.Equal(S, await plain.ReadAtLeastAsync(buffer, S)); // segment 0 is intact
         await Assert.ThrowsAsync<VaultIntegrityException>(() => plain.ReadAsync(buffer).AsTask());
         await Assert.ThrowsAsync<VaultIntegrityException>(() => plain.ReadAsync(buffer).AsTask());
+        Assert.Throws<VaultIntegrityException>(() => plain.ReadByte());
+    }
+
+    [Fact]
+    public async Task Decrypt_SeekBackAfterFailure_StaysFailed()
+    {
+        using var key = MessageKey.Generate();
+        byte[] ciphertext = Flip(await EncryptAsync(key, Context, RandomBytes(3 * S)), H + CS + 5);
+        using Stream plain = VaultStream.OpenDecrypt(key, Context, new MemoryStream(ciphertext));
+
+        plain.Position = S + 10;
+        Assert.Throws<VaultIntegrityException>(() => plain.ReadByte());
+        plain.Position = 0; // segment 0 is intact, but the blob has been shown to be tampered with
+
         Assert.Throws<VaultIntegrityException>(() => plain.ReadByte());
     }
 

@@ -132,6 +132,9 @@ public sealed class PortalHost : WebApplicationFactory<global::Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+
+        // The factory points the content root at src/OmePortal.Web; the web root ships beside the binaries.
+        builder.UseWebRoot(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

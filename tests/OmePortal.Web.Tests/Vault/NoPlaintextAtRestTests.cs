@@ -76,7 +76,11 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
             }
 
             scanned += bytes.Length;
-            foreach (var needle in markers.Concat(tokens))
+
+            // The outbox is mail already handed over for delivery: it carries the links by design,
+            // but must not carry anything the message says.
+            var delivered = file.StartsWith(host.OutboxDirectory, StringComparison.Ordinal);
+            foreach (var needle in delivered ? markers : markers.Concat(tokens))
             {
                 Assert.False(Contains(bytes, needle), $"'{needle}' found in plaintext in {file}");
             }

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OmePortal.Bench;
+
+/// <summary>The real portal as a separate Release process on loopback, with its own data directory.</summary>
+public sealed class PortalProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private PortalProcess(Process process, string data, int httpPort, int smtpPort, string apiKey)
+    {
+        _process = process;
+        DataDirectory = data;
+        HttpPort = httpPort;
+        SmtpPort = smtpPort;
+        ApiKey = apiKey;
+    }
+
+    public string DataDirectory { get; }
+
+    public int HttpPort { get; }
+
+    public int SmtpPort { get; }
+
+    public string ApiKey { get; }
+
+    public int Pid => _process.Id;
+
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
+
+    public static async Task<PortalProcess> StartAsync(string webDll)
+    {
+        var data = Path.Combine(Path.GetTempPath(), $"omeportal-bench-{Guid.NewGuid():N}");
+        var httpPort = FreePort();
+        var smtpPort = FreePort();
+        var apiKey = "omp_bench_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        var start = new ProcessStartInfo("dotnet", [webDll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(webDll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}";
+        start.Environment["OmePortal__DataDirectory"] = data;
+        start.Environment["OmePortal__Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["OmePortal__Bootstrap__ApiKey"] = apiKey;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("[portal] " + e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var portal = new PortalProcess(process, data, httpPort, smtpPort, apiKey);
+        using var client = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await client.GetAsync(portal.BaseUrl + "/healthz");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return portal;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        await portal.DisposeAsync();
+        throw new TimeoutException("The portal did not start.");
+    }
+
+    /// <summary>Peak resident memory since the last reset (VmHWM), in bytes.</summary>
+    public long PeakResidentBytes() => ReadStatus("VmHWM:");
+
+    public long ResidentBytes() => ReadStatus("VmRSS:");
+
+    /// <summary>Resets the kernel's peak-RSS counter for the process (writes 5 to /proc/PID/clear_refs).</summary>
+    public void ResetPeak() => File.WriteAllText($"/proc/{Pid}/clear_refs", "5");
+
+    private long ReadStatus(string field)
+    {
+        var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+        var kb = long.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return kb * 1024;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OmePortal.Data;
+using SmtpServer;
+using SmtpServer.Mail;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace OmePortal.Web.Smtp;
+
+/// <summary>
+/// The connectors, decided at MAIL FROM: an authenticated session submits for its API key's tenant;
+/// otherwise the peer must be in an allowed network and submits for the configured tenant; anyone
+/// else gets 530. The tenant's size limit is checked against a declared SIZE here, and remembered
+/// for the check of the actual data.
+/// </summary>
+internal sealed class SmtpConnectorFilter(
+    IOptions<SmtpGatewayOptions> options,
+    IServiceScopeFactory scopes,
+    ILogger<SmtpConnectorFilter> logger) : IMailboxFilter
+{
+    private readonly SmtpGatewayOptions _options = options.Value;
+    private readonly NetworkAllowList _allowed = NetworkAllowList.Parse(options.Value.EffectiveAllowedNetworks);
+
+    public async Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
+    {
+        var state = SmtpSessionState.Get(context);
+        state.ResetTransaction();
+
+        if (_options.RequireTls && !context.Pipe.IsSecure)
+        {
+            SmtpLog.RefusedWithoutTls(logger, context.SessionId);
+            throw SmtpReplies.Throw(SmtpReplies.TlsRequired);
+        }
+
+        var authenticated = state.AuthenticatedTenant;
+        if (authenticated is null)
+        {
+            var remote = SmtpSessionState.RemoteAddress(context);
+            if (!_allowed.Contains(remote))
+            {
+                SmtpLog.RefusedUnknownNetwork(logger, context.SessionId, remote);
+                throw SmtpReplies.Throw(SmtpReplies.AuthenticationRequired);
+            }
+        }
+
+        (Guid Id, long MaxMessageBytes)? tenant;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+            var query = db.Tenants.AsNoTracking();
+            query = authenticated is Guid id ? query.Where(t => t.Id == id) : query.Where(t => t.Slug == _options.TenantSlug);
+            var row = await query.Select(t => new { t.Id, t.MaxMessageBytes }).SingleOrDefaultAsync(cancellationToken);
+            tenant = row is null ? null : (row.Id, row.MaxMessageBytes);
+        }
+        catch (Exception exception) when (exception is not SmtpResponseException)
+        {
+            SmtpLog.TenantLookupFailed(logger, context.SessionId, exception);
+            throw SmtpReplies.Throw(SmtpReplies.TemporaryFailure);
+        }
+
+        if (tenant is not { } found)
+        {
+            SmtpLog.UnknownTenant(logger, context.SessionId, authenticated?.ToString() ?? _options.TenantSlug);
+            throw SmtpReplies.Throw(SmtpReplies.NotConfigured);
+        }
+
+        var limit = EffectiveLimit(found.MaxMessageBytes);
+        if (size > limit)
+        {
+            SmtpLog.DeclaredTooLarge(logger, context.SessionId, size, limit, found.Id);
+            throw SmtpReplies.Throw(SmtpReplies.TooLarge(limit));
+        }
+
+        state.BeginTransaction(found.Id, limit);
+        return true;
+    }
+
+    public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+    {
+        // Recipients are the tenant's business: the portal notifies whoever the sender addressed.
+        if (SmtpSessionState.Get(context).TransactionTenant is null)
+        {
+            throw SmtpReplies.Throw(SmtpReplies.NoTransaction);
+        }
+
+        return Task.FromResult(true);
+    }
+
+    /// <summary>The smaller of the gateway-wide cap (if any) and the tenant's limit.</summary>
+    public long EffectiveLimit(long tenantLimit) =>
+        Math.Min(Math.Min(tenantLimit, _options.MaxMessageBytes ?? long.MaxValue), SmtpGatewayOptionsValidator.MaxSupportedMessageBytes);
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace OmePortal.Web.Tests.Smtp;
+
+/// <summary>
+/// The real portal as a separate OS process (<c>dotnet OmePortal.Web.dll</c> from the test output), so a
+/// test can SIGKILL it and start it again on the same data directory and ports. Every line the
+/// process writes is kept, tagged with its generation, for the test output on failure.
+/// </summary>
+internal sealed class PortalProcess : IDisposable
+{
+    private readonly Dictionary<string, string> _environment;
+    private readonly string _workingDirectory;
+    private readonly StringBuilder _log = new();
+    private readonly HttpClient _http;
+    private Process? _process;
+
+    public PortalProcess(string dataDirectory, int httpPort, int smtpPort, string apiKey, string workingDirectory)
+    {
+        HttpPort = httpPort;
+        SmtpPort = smtpPort;
+        _workingDirectory = workingDirectory;
+        _environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["OmePortal__DataDirectory"] = dataDirectory,
+            ["OmePortal__Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["OmePortal__Bootstrap__ApiKey"] = apiKey,
+            ["OmePortal__PublicBaseUrl"] = $"http://127.0.0.1:{httpPort}",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning",
+        };
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(5) };
+    }
+
+    public int HttpPort { get; }
+
+    public int SmtpPort { get; }
+
+    public int Generation { get; private set; }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public static string AppPath => Path.Combine(AppContext.BaseDirectory, "OmePortal.Web.dll");
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public void Start()
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException("The portal process is already running.");
+        }
+
+        _process?.Dispose();
+        Generation++;
+        var generation = Generation;
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } dotnet ? dotnet : "dotnet")
+        {
+            WorkingDirectory = _workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(AppPath);
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Append(generation, "out", e.Data);
+        process.ErrorDataReceived += (_, e) => Append(generation, "err", e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        Append(generation, "test", $"started pid {process.Id}");
+    }
+
+    /// <summary>Polls /healthz until it answers 200 (the web app initialised and the SMTP listener is up).</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process is not { } process || process.HasExited)
+            {
+                throw new InvalidOperationException($"The portal process (generation {Generation}) exited before it was ready.");
+            }
+
+            try
+            {
+                using var response = await _http.GetAsync("/healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    Append(Generation, "test", "ready");
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The portal process (generation {Generation}) was not ready within {timeout}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>SIGKILL (what <see cref="Process.Kill()"/> sends on Linux); returns the exit code, 137 = 128 + SIGKILL.</summary>
+    public int? Kill()
+    {
+        if (_process is not { } process || process.HasExited)
+        {
+            return null;
+        }
+
+        process.Kill();
+        process.WaitForExit();
+        Append(Generation, "test", $"killed, exit code {process.ExitCode}");
+        return process.ExitCode;
+    }
+
+    /// <summary>SIGTERM and wait for a graceful stop (SIGKILL after the timeout). Returns the exit code.</summary>
+    public async Task<int?> StopAsync(TimeSpan timeout)
+    {
+        if (_process is not { } process || process.HasExited)
+        {
+            return null;
+        }
+
+        using (var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })!)
+        {
+            await term.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Append(Generation, "test", "did not stop on SIGTERM; killing");
+            process.Kill();
+            process.WaitForExit();
+        }
+
+        Append(Generation, "test", $"stopped, exit code {process.ExitCode}");
+        return process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (_process is { HasExited: false } process)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process?.Dispose();
+        _http.Dispose();
+    }
+
+    private void Append(int generation, string stream, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Append('[').Append(DateTime.UtcNow.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture))
+                .Append(" #").Append(generation).Append(' ').Append(stream).Append("] ").AppendLine(line);
+        }
+    }
+}
