@@ -5,6 +5,9 @@ using OmePortal.Web.Tenancy;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
+
+    // Content (appsettings, web root, built-in brand) ships beside the binaries, whatever the working directory.
+    ContentRootPath = AppContext.BaseDirectory,
     WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
 });
 

@@ -27,7 +27,17 @@ public sealed partial class PortalInitializer(
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(portal.Value.ResolveDataPath());
+        var dataDirectory = portal.Value.ResolveDataPath();
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dataDirectory);
+        }
+        else
+        {
+            // Keys, the database and ciphertext live here: owner only.
+            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         _ = master.Key; // creates the key file on first run, fails fast on a bad one
 
         await using (var scope = services.CreateAsyncScope())

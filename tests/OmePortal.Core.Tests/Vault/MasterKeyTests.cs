@@ -49,6 +49,25 @@ public sealed class MasterKeyTests : IDisposable
     }
 
     [Fact]
+    public void DeriveSubkey_Labels_StableIndependentAndNotTheMasterKey()
+    {
+        using var master = MasterKey.Generate();
+
+        byte[] a1 = master.DeriveSubkey("omeportal/test/a");
+        byte[] a2 = master.DeriveSubkey("omeportal/test/a");
+        byte[] b = master.DeriveSubkey("omeportal/test/b");
+
+        Assert.Equal(32, a1.Length);
+        Assert.Equal(a1, a2);
+        Assert.NotEqual(a1, b);
+        Assert.NotEqual(master.KeyBytes.ToArray(), a1);
+        Assert.Equal(16, master.DeriveSubkey("omeportal/test/a", 16).Length);
+        Assert.Throws<ArgumentException>(() => master.DeriveSubkey(""));
+        master.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => master.DeriveSubkey("omeportal/test/a"));
+    }
+
+    [Fact]
     public void LoadOrCreate_NoFile_CreatesOwnerOnlyFileInNewDirectory()
     {
         string path = Path.Combine(_root, "keys", "nested", "master.key");

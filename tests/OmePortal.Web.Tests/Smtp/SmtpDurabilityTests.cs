@@ -25,7 +25,7 @@ public sealed class SmtpDurabilityTests(ITestOutputHelper output) : IDisposable
 {
     private const int MessageCount = 150;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(45);
-    private static readonly TimeSpan SendingBudget = TimeSpan.FromSeconds(75);
+    private static readonly TimeSpan SendingBudget = TimeSpan.FromSeconds(100);
 
     private readonly string _root = TestEnvironment.NewTempDirectory("omeportal-kill");
     private PortalProcess? _portal;
