@@ -11,6 +11,12 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
 });
 
+// The documented default address, unless the operator chose one (ASPNETCORE_URLS, --urls, ...).
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+{
+    builder.WebHost.UseUrls("http://localhost:5080");
+}
+
 builder.AddPortalHosting();
 builder.AddStorage();
 builder.AddVault();

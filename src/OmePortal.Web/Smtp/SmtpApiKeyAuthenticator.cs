@@ -21,7 +21,7 @@ internal sealed class SmtpApiKeyAuthenticator(IServiceScopeFactory scopes, ILogg
         catch (Exception exception)
         {
             SmtpLog.AuthenticationError(logger, context.SessionId, exception);
-            throw SmtpReplies.Throw(SmtpReplies.AuthenticationUnavailable);
+            throw SmtpReplies.Refuse(SmtpReplies.AuthenticationUnavailable);
         }
 
         var state = SmtpSessionState.Get(context);

@@ -30,7 +30,7 @@ internal sealed class SmtpConnectorFilter(
         if (_options.RequireTls && !context.Pipe.IsSecure)
         {
             SmtpLog.RefusedWithoutTls(logger, context.SessionId);
-            throw SmtpReplies.Throw(SmtpReplies.TlsRequired);
+            throw SmtpReplies.Refuse(SmtpReplies.TlsRequired);
         }
 
         var authenticated = state.AuthenticatedTenant;
@@ -40,7 +40,7 @@ internal sealed class SmtpConnectorFilter(
             if (!_allowed.Contains(remote))
             {
                 SmtpLog.RefusedUnknownNetwork(logger, context.SessionId, remote);
-                throw SmtpReplies.Throw(SmtpReplies.AuthenticationRequired);
+                throw SmtpReplies.Refuse(SmtpReplies.AuthenticationRequired);
             }
         }
 
@@ -57,20 +57,20 @@ internal sealed class SmtpConnectorFilter(
         catch (Exception exception) when (exception is not SmtpResponseException)
         {
             SmtpLog.TenantLookupFailed(logger, context.SessionId, exception);
-            throw SmtpReplies.Throw(SmtpReplies.TemporaryFailure);
+            throw SmtpReplies.Refuse(SmtpReplies.TemporaryFailure);
         }
 
         if (tenant is not { } found)
         {
             SmtpLog.UnknownTenant(logger, context.SessionId, authenticated?.ToString() ?? _options.TenantSlug);
-            throw SmtpReplies.Throw(SmtpReplies.NotConfigured);
+            throw SmtpReplies.Refuse(SmtpReplies.NotConfigured);
         }
 
         var limit = EffectiveLimit(found.MaxMessageBytes);
         if (size > limit)
         {
             SmtpLog.DeclaredTooLarge(logger, context.SessionId, size, limit, found.Id);
-            throw SmtpReplies.Throw(SmtpReplies.TooLarge(limit));
+            throw SmtpReplies.Refuse(SmtpReplies.TooLarge(limit));
         }
 
         state.BeginTransaction(found.Id, limit);
@@ -82,7 +82,7 @@ internal sealed class SmtpConnectorFilter(
         // Recipients are the tenant's business: the portal notifies whoever the sender addressed.
         if (SmtpSessionState.Get(context).TransactionTenant is null)
         {
-            throw SmtpReplies.Throw(SmtpReplies.NoTransaction);
+            throw SmtpReplies.Refuse(SmtpReplies.NoTransaction);
         }
 
         return Task.FromResult(true);

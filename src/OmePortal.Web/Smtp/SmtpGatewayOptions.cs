@@ -19,7 +19,7 @@ public sealed class SmtpGatewayOptions
 
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Address to listen on: an IP literal, <c>localhost</c>, or <c>*</c> for every interface.</summary>
+    /// <summary>Address to listen on: an IP literal (<c>::</c> for every IPv6 interface), <c>localhost</c>, or <c>*</c> for every IPv4 interface.</summary>
     public string Host { get; set; } = "127.0.0.1";
 
     public int Port { get; set; } = 2525;
@@ -56,7 +56,7 @@ public sealed class SmtpGatewayOptions
     /// <summary>The address to bind, or null when <see cref="Host"/> is not understood.</summary>
     public IPAddress? ListenAddress() => Host.Trim() switch
     {
-        "*" => IPAddress.IPv6Any,
+        "*" => IPAddress.Any,
         "localhost" => IPAddress.Loopback,
         var host => IPAddress.TryParse(host, out var address) ? address : null,
     };

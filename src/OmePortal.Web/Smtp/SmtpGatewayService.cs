@@ -37,6 +37,7 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
     private Task? _running;
     private X509Certificate2? _certificate;
     private int _disposed;
+    private int _stopped;
 
     public SmtpGatewayService(
         IOptions<SmtpGatewayOptions> options,
@@ -129,7 +130,8 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is null || _running is null)
+        // The host may stop its services twice (a test host stops, then disposes): stop once.
+        if (_server is null || _running is null || Interlocked.Exchange(ref _stopped, 1) != 0)
         {
             return;
         }
@@ -173,8 +175,9 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
             return;
         }
 
+        // The token source is cancelled but not disposed: a test host may dispose the container while a
+        // StopAsync is still draining and about to cancel it (it holds no timer, so nothing leaks).
         _stopping.Cancel();
-        _stopping.Dispose();
         _certificate?.Dispose();
     }
 

@@ -78,7 +78,7 @@ internal static class SmtpReplies
     public static SmtpResponse Rejected(SmtpReplyCode code, string enhancedCode, string detail) =>
         new(code, $"{enhancedCode} {Sanitize(detail)}");
 
-    public static SmtpResponseException Throw(SmtpResponse response) => new(response);
+    public static SmtpResponseException Refuse(SmtpResponse response) => new(response);
 
     /// <summary>A reply line must be short printable ASCII: no CR/LF a client could take for another reply.</summary>
     public static string Sanitize(string text)

@@ -35,6 +35,9 @@ internal sealed class PortalProcess : IDisposable
             ["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning",
         };
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(5) };
+
+        // Should the test run be torn down without disposing this, still take the child with it.
+        AppDomain.CurrentDomain.ProcessExit += OnTestProcessExit;
     }
 
     public int HttpPort { get; }
@@ -169,6 +172,7 @@ internal sealed class PortalProcess : IDisposable
 
     public void Dispose()
     {
+        AppDomain.CurrentDomain.ProcessExit -= OnTestProcessExit;
         try
         {
             if (_process is { HasExited: false } process)
@@ -183,6 +187,20 @@ internal sealed class PortalProcess : IDisposable
 
         _process?.Dispose();
         _http.Dispose();
+    }
+
+    private void OnTestProcessExit(object? sender, EventArgs e)
+    {
+        try
+        {
+            if (_process is { HasExited: false } process)
+            {
+                process.Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
     }
 
     private void Append(int generation, string stream, string? line)

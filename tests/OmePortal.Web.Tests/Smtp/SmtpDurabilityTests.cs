@@ -195,12 +195,16 @@ public sealed class SmtpDurabilityTests(ITestOutputHelper output) : IDisposable
     public void Dispose()
     {
         _portal?.Dispose();
-        try
+        for (var attempt = 0; attempt < 5 && Directory.Exists(_root); attempt++)
         {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                Directory.Delete(_root, recursive: true);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(200);
+            }
         }
     }
 

@@ -90,4 +90,30 @@ public sealed class SmtpProtocolTests
         using var tcp = new TcpClient();
         await Assert.ThrowsAnyAsync<SocketException>(() => tcp.ConnectAsync("127.0.0.1", host.SmtpPort));
     }
+
+    [Fact]
+    public async Task Mail_WhenConnectorTenantIsMissing_IsDeferredNotRejected()
+    {
+        // A misconfigured connector must not bounce mail: 4xx keeps it queued at the sender until fixed.
+        await using var host = await new PortalHost(settings: new Dictionary<string, string?> { ["OmePortal:Smtp:TenantSlug"] = "no-such-tenant" }).StartAsync();
+
+        using var client = await SmtpTestSupport.ConnectAsync(host);
+        var deferred = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(SmtpTestSupport.NewMessage("Nobody owns this connector")));
+        Assert.Equal(SmtpErrorCode.SenderNotAccepted, deferred.ErrorCode);
+        Assert.InRange((int)deferred.StatusCode, 400, 499);
+        Assert.Equal(0, await SmtpTestSupport.CountMessagesAsync(host));
+    }
+
+    [Fact]
+    public async Task Start_WhenSmtpPortIsTaken_FailsInsteadOfRunningWithoutSmtp()
+    {
+        using var squatter = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port;
+
+        await using var host = new PortalHost(settings: new Dictionary<string, string?> { ["OmePortal:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+        var socket = Assert.IsType<SocketException>(failure is SocketException ? failure : failure.GetBaseException());
+        Assert.Equal(SocketError.AddressAlreadyInUse, socket.SocketErrorCode);
+    }
 }
