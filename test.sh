@@ -40,6 +40,12 @@ if ! command -v chromium >/dev/null; then
 fi
 command -v chromium >/dev/null || fail "chromium not found after install"
 
+# --- axe-core for the accessibility checks of the browser tests ---
+command -v npm >/dev/null || need_root_install "nodejs npm"
+say "installing axe-core"
+(cd tests/OmePortal.Browser.Tests && npm ci --no-audit --no-fund --silent) || fail "npm ci (axe-core) failed"
+export OMEPORTAL_AXE="$root/tests/OmePortal.Browser.Tests/node_modules/axe-core/axe.min.js"
+
 # --- throwaway PostgreSQL cluster on loopback ---
 pg_dir=$(mktemp -d /tmp/omeportal-pg.XXXXXX)
 pg_port=${OMEPORTAL_TEST_PG_PORT:-55432}
@@ -67,7 +73,7 @@ dotnet build OmePortal.sln -c Release -warnaserror -nologo -v:q
 status=0
 results="$root/TestResults"
 rm -rf "$results"
-for project in tests/*/*.csproj; do
+for project in tests/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   say "testing $name"
   if ! dotnet test "$project" -c Release --no-build --nologo \

@@ -76,6 +76,12 @@ public sealed class MessageRecord
     /// <summary>Keyed hash of the Message-ID of an SMTP submission, so a retried transaction is stored once.</summary>
     public byte[]? DedupeHash { get; set; }
 
+    /// <summary>The thread this message belongs to: its own id for a new message, the original's for a portal reply.</summary>
+    public Guid ConversationId { get; set; }
+
+    /// <summary>For a reply or forward written in the portal: the message it answers.</summary>
+    public Guid? InReplyToMessageId { get; set; }
+
     public List<RecipientRecord> Recipients { get; set; } = [];
 }
 
@@ -89,11 +95,14 @@ public sealed class RecipientRecord
     public RecipientKind Kind { get; set; }
     public required byte[] TokenHash { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+    public DateTimeOffset? FirstViewedAt { get; set; }
+    public DateTimeOffset? RepliedAt { get; set; }
 }
 
 public enum OutboundMailKind
 {
     Notification = 0,
+    Passcode = 1,
 }
 
 public enum OutboundMailStatus
@@ -125,4 +134,54 @@ public sealed class OutboundMailRecord
     public DateTimeOffset? SentAt { get; set; }
     public string? LastError { get; set; }
     public byte[]? SealedPayload { get; set; }
+}
+
+/// <summary>
+/// One passcode sent to one address. Only a keyed hash of the code is kept; the challenge is
+/// consumed by the first correct answer, burned after too many wrong ones, and dead after ten minutes.
+/// </summary>
+public sealed class PasscodeChallenge
+{
+    public Guid Id { get; set; }
+    public required string Address { get; set; }
+
+    /// <summary>The message whose link started the sign-in (null when started from the inbox sign-in page).</summary>
+    public Guid? MessageId { get; set; }
+
+    /// <summary>Shown on the page and in the mail, so the recipient can match them.</summary>
+    public required string ReferenceCode { get; set; }
+
+    public required byte[] CodeHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public int FailedAttempts { get; set; }
+    public DateTimeOffset? ConsumedAt { get; set; }
+    public DateTimeOffset? BurnedAt { get; set; }
+
+    /// <summary>False for a challenge made for an address that has no messages: it looks the same but no mail leaves and no code works.</summary>
+    public bool Deliverable { get; set; }
+}
+
+/// <summary>Per-address sign-in failure state: consecutive failures across challenges and the cool-down they cause.</summary>
+public sealed class RecipientLockout
+{
+    public required string Address { get; set; }
+    public int ConsecutiveFailures { get; set; }
+    public DateTimeOffset? CooldownUntil { get; set; }
+}
+
+/// <summary>
+/// A recipient's signed-in session, held on the server so that sign-out and expiry are real. The
+/// cookie carries a random id; only its SHA-256 is stored.
+/// </summary>
+public sealed class RecipientSession
+{
+    public Guid Id { get; set; }
+    public required byte[] TokenHash { get; set; }
+    public required string Address { get; set; }
+    public required string Method { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
 }

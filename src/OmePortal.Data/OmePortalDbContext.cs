@@ -16,6 +16,9 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
     public DbSet<MessageRecord> Messages => Set<MessageRecord>();
     public DbSet<RecipientRecord> Recipients => Set<RecipientRecord>();
     public DbSet<OutboundMailRecord> OutboundMails => Set<OutboundMailRecord>();
+    public DbSet<PasscodeChallenge> PasscodeChallenges => Set<PasscodeChallenge>();
+    public DbSet<RecipientLockout> RecipientLockouts => Set<RecipientLockout>();
+    public DbSet<RecipientSession> RecipientSessions => Set<RecipientSession>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -48,6 +51,7 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
             e.HasIndex(m => new { m.TenantId, m.ReceivedAt });
             e.HasIndex(m => new { m.TenantId, m.DedupeHash }).IsUnique();
             e.HasIndex(m => m.ExpiresAt);
+            e.HasIndex(m => m.ConversationId);
             e.Property(m => m.SenderAddress).HasMaxLength(320);
             e.Property(m => m.ContentBlob).HasMaxLength(200);
             e.Property(m => m.RenderBlob).HasMaxLength(200);
@@ -59,6 +63,23 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
             e.HasIndex(r => r.TokenHash).IsUnique();
             e.HasIndex(r => new { r.TenantId, r.Address });
             e.Property(r => r.Address).HasMaxLength(320);
+        });
+        modelBuilder.Entity<PasscodeChallenge>(e =>
+        {
+            e.HasIndex(c => new { c.Address, c.CreatedAt });
+            e.Property(c => c.Address).HasMaxLength(320);
+            e.Property(c => c.ReferenceCode).HasMaxLength(16);
+        });
+        modelBuilder.Entity<RecipientLockout>(e =>
+        {
+            e.HasKey(l => l.Address);
+            e.Property(l => l.Address).HasMaxLength(320);
+        });
+        modelBuilder.Entity<RecipientSession>(e =>
+        {
+            e.HasIndex(s => s.TokenHash).IsUnique();
+            e.Property(s => s.Address).HasMaxLength(320);
+            e.Property(s => s.Method).HasMaxLength(32);
         });
         modelBuilder.Entity<OutboundMailRecord>(e =>
         {

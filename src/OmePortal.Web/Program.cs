@@ -23,6 +23,9 @@ builder.AddVault();
 builder.AddIntake();
 builder.AddNotifications();
 builder.AddSmtpGateway();
+builder.AddRecipientAccess();
+builder.AddReading();
+builder.AddReplies();
 
 var app = builder.Build();
 if (await Commands.TryRunAsync(app, args))
@@ -34,7 +37,10 @@ await app.Services.GetRequiredService<PortalInitializer>().InitializeAsync(app.L
 
 app.UsePortalPipeline();
 app.MapHealth();
+app.MapLanguageSwitch();
 app.MapMessagesApi();
+app.MapReading();
+app.MapReplies();
 app.MapRazorPages();
 if (app.Environment.IsDevelopment())
 {

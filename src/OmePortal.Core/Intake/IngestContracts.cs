@@ -20,7 +20,9 @@ public sealed record IngestRequest(
     string? TemplateName = null,
     int? ExpiresInDays = null,
     string? EnvelopeSender = null,
-    IReadOnlyList<string>? EnvelopeRecipients = null);
+    IReadOnlyList<string>? EnvelopeRecipients = null,
+    Guid? ConversationId = null,
+    Guid? InReplyToMessageId = null);
 
 public sealed record IngestedRecipient(string Address, string Link);
 

@@ -22,7 +22,13 @@ public static class HostingExtensions
         builder.Services.AddSingleton<OmePortal.Web.DevOutbox.DevOutboxReader>();
         // No ResourcesPath: resource names then equal the anchor types' full names (Resources/SharedResource.resx).
         builder.Services.AddLocalization();
-        builder.Services.AddRazorPages().AddViewLocalization().AddDataAnnotationsLocalization();
+        builder.Services.AddRazorPages().AddViewLocalization().AddDataAnnotationsLocalization(o =>
+            o.DataAnnotationLocalizerProvider = (type, factory) =>
+            {
+                var anchor = (type.GetCustomAttributes(typeof(LocalizedWithAttribute), false).FirstOrDefault()
+                    ?? type.DeclaringType?.GetCustomAttributes(typeof(LocalizedWithAttribute), false).FirstOrDefault()) as LocalizedWithAttribute;
+                return factory.Create(anchor?.Resource ?? typeof(OmePortal.Web.Resources.SharedResource));
+            });
         builder.Services.Configure<RequestLocalizationOptions>(o =>
         {
             o.DefaultRequestCulture = new RequestCulture("en");
@@ -58,8 +64,35 @@ public static class HostingExtensions
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         return app;
     }
+
+    /// <summary>
+    /// <c>GET /language/{culture}?returnUrl=…</c>: remembers the reader's language choice in the
+    /// culture cookie (a preference, not state worth a POST) and goes back.
+    /// </summary>
+    public static IEndpointRouteBuilder MapLanguageSwitch(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/language/{culture}", (string culture, string? returnUrl, HttpContext context) =>
+        {
+            if (!SupportedCultures.Any(c => c.Name == culture))
+            {
+                return Results.NotFound();
+            }
+
+            context.Response.Cookies.Append(
+                CookieRequestCultureProvider.DefaultCookieName,
+                CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
+                new CookieOptions { Path = "/", Secure = true, HttpOnly = true, SameSite = SameSiteMode.Lax, MaxAge = TimeSpan.FromDays(365), IsEssential = true });
+            return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
+        });
+        return app;
+    }
+
+    /// <summary>A redirect target that stays on this site (no scheme, no host, no "//" or "/\\" tricks).</summary>
+    public static bool IsLocal(string? url) =>
+        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
 
     /// <summary><c>GET /healthz</c>: 200 once start-up work is done and every listener is up, else 503.</summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)

@@ -102,6 +102,8 @@ public sealed partial class MessageIngestor(
                 RenderBlob = MessageVault.BlobName(tenant.Id, messageId, BlobPurpose.RenderModel),
                 RenderPolicyVersion = parsed.RenderModel.PolicyVersion,
                 DedupeHash = dedupeHash,
+                ConversationId = request.ConversationId ?? messageId,
+                InReplyToMessageId = request.InReplyToMessageId,
             };
 
             var links = new List<IngestedRecipient>(parsed.Recipients.Count);

@@ -5,6 +5,7 @@ using OmePortal.Core.Branding;
 using OmePortal.Core.Notifications;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
+using OmePortal.Web.Access;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Vault;
 
@@ -21,6 +22,7 @@ public sealed partial class NotificationDispatcher(
     OutboxSignal signal,
     IMailTransport transport,
     PublicUrls urls,
+    MasterKeyHolder master,
     Readiness readiness,
     IOptions<NotificationOptions> options,
     TimeProvider time,
@@ -90,49 +92,26 @@ public sealed partial class NotificationDispatcher(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
-        var vault = scope.ServiceProvider.GetRequiredService<MessageVault>();
         var mail = await db.OutboundMails.SingleAsync(o => o.Id == id, cancellationToken);
-        var message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == mail.MessageId, cancellationToken);
-
-        string token;
-        switch (await vault.OpenKeyAsync(db, message, cancellationToken))
+        var composed = mail.Kind switch
         {
-            case MessageKeyResult.Shredded:
-                Finish(mail, OutboundMailStatus.Cancelled, "The message was shredded before delivery.");
-                await db.SaveChangesAsync(cancellationToken);
-                return;
-            case MessageKeyResult.Available available:
-                using (available.Key)
-                {
-                    var sealedToken = mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {id} has no link token.");
-                    token = Encoding.ASCII.GetString(VaultStream.Open(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.Sealed), sealedToken));
-                }
-
-                break;
-            default:
-                throw new InvalidOperationException("Unknown key result.");
+            OutboundMailKind.Notification => await ComposeNotificationAsync(db, scope.ServiceProvider.GetRequiredService<MessageVault>(), mail, cancellationToken),
+            OutboundMailKind.Passcode => await ComposePasscodeAsync(db, mail, cancellationToken),
+            _ => throw new InvalidOperationException($"Unknown outbound mail kind {mail.Kind}."),
+        };
+        if (composed is null)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return;
         }
 
-        var template = await db.BrandTemplates.AsNoTracking().SingleAsync(t => t.Id == message.TemplateId, cancellationToken);
-        var brand = BrandSerializer.FromJson(template.Json, template.Logo is null ? null : new BrandLogo(template.Logo, template.LogoContentType!));
-        var notification = NotificationComposer.Compose(new NotificationRequest(
-            brand,
-            Language: null,
-            RecipientAddress: mail.ToAddress,
-            SenderAddress: message.SenderAddress,
-            SenderName: null,
-            Link: new Uri(urls.RecipientLink(token)),
-            ExpiresAt: message.ExpiresAt,
-            FromAddress: options.Value.FromAddress,
-            FromName: options.Value.FromName,
-            MessageId: message.Id));
-
+        var (notification, messageId) = composed.Value;
         try
         {
             await transport.SendAsync(notification, cancellationToken);
             mail.SentAt = time.GetUtcNow();
             Finish(mail, OutboundMailStatus.Sent, error: null);
-            LogSent(message.Id, mail.Attempts + 1);
+            LogSent(mail.Kind, messageId, mail.Attempts + 1);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -148,10 +127,71 @@ public sealed partial class NotificationDispatcher(
                 mail.LeaseUntil = null;
             }
 
-            LogSendFailed(message.Id, mail.Attempts, mail.LastError);
+            LogSendFailed(mail.Kind, messageId, mail.Attempts, mail.LastError);
         }
 
         await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>The notification of a protected message, or null (and the row finished) when the message was shredded.</summary>
+    private async Task<(MimeKit.MimeMessage Mail, Guid? MessageId)?> ComposeNotificationAsync(OmePortalDbContext db, MessageVault vault, OutboundMailRecord mail, CancellationToken cancellationToken)
+    {
+        var message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == mail.MessageId, cancellationToken);
+        string token;
+        switch (await vault.OpenKeyAsync(db, message, cancellationToken))
+        {
+            case MessageKeyResult.Shredded:
+                Finish(mail, OutboundMailStatus.Cancelled, "The message was shredded before delivery.");
+                return null;
+            case MessageKeyResult.Available available:
+                using (available.Key)
+                {
+                    var sealedToken = mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {mail.Id} has no link token.");
+                    token = Encoding.ASCII.GetString(VaultStream.Open(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.Sealed), sealedToken));
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException("Unknown key result.");
+        }
+
+        var brand = await BrandOfTemplateAsync(db, message.TemplateId, cancellationToken);
+        return (NotificationComposer.Compose(new NotificationRequest(
+            brand,
+            Language: null,
+            RecipientAddress: mail.ToAddress,
+            SenderAddress: message.SenderAddress,
+            SenderName: null,
+            Link: new Uri(urls.RecipientLink(token)),
+            ExpiresAt: message.ExpiresAt,
+            FromAddress: options.Value.FromAddress,
+            FromName: options.Value.FromName,
+            MessageId: message.Id)), message.Id);
+    }
+
+    /// <summary>A passcode mail in the brand of the message it is for (or of the latest message to that address); null once the code has expired.</summary>
+    private async Task<(MimeKit.MimeMessage Mail, Guid? MessageId)?> ComposePasscodeAsync(OmePortalDbContext db, OutboundMailRecord mail, CancellationToken cancellationToken)
+    {
+        var (code, reference, expiresAt) = Passcodes.OpenFromOutbox(master, mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {mail.Id} has no passcode."));
+        if (expiresAt <= time.GetUtcNow())
+        {
+            Finish(mail, OutboundMailStatus.Cancelled, "The passcode expired before it could be delivered.");
+            return null;
+        }
+
+        var templateId = mail.MessageId is { } messageId
+            ? await db.Messages.Where(m => m.Id == messageId).Select(m => m.TemplateId).SingleAsync(cancellationToken)
+            : await db.Messages.Where(m => m.Recipients.Any(r => r.Address == mail.ToAddress))
+                .OrderByDescending(m => m.ReceivedAt).Select(m => m.TemplateId).FirstAsync(cancellationToken);
+        var brand = await BrandOfTemplateAsync(db, templateId, cancellationToken);
+        return (PasscodeMailComposer.Compose(new PasscodeMailRequest(
+            brand, Language: null, mail.ToAddress, code, reference, expiresAt, options.Value.FromAddress, options.Value.FromName)), mail.MessageId);
+    }
+
+    private static async Task<BrandTemplate> BrandOfTemplateAsync(OmePortalDbContext db, Guid templateId, CancellationToken cancellationToken)
+    {
+        var template = await db.BrandTemplates.AsNoTracking().SingleAsync(t => t.Id == templateId, cancellationToken);
+        return BrandSerializer.FromJson(template.Json, template.Logo is null ? null : new BrandLogo(template.Logo, template.LogoContentType!));
     }
 
     /// <summary>Delay after the given number of failed attempts: first, 2×first, 4×first… capped.</summary>
@@ -174,11 +214,11 @@ public sealed partial class NotificationDispatcher(
 
     private static string Truncate(string value) => value.Length <= 1000 ? value : value[..1000];
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Notification for message {MessageId} sent (attempt {Attempt}).")]
-    private partial void LogSent(Guid messageId, int attempt);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "{Kind} mail for message {MessageId} sent (attempt {Attempt}).")]
+    private partial void LogSent(OutboundMailKind kind, Guid? messageId, int attempt);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Notification for message {MessageId} failed (attempt {Attempt}): {Error}")]
-    private partial void LogSendFailed(Guid messageId, int attempt, string? error);
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "{Kind} mail for message {MessageId} failed (attempt {Attempt}): {Error}")]
+    private partial void LogSendFailed(OutboundMailKind kind, Guid? messageId, int attempt, string? error);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "The notification queue could not be read.")]
     private partial void LogQueueError(Exception ex);

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OmePortal.Data;
 using OmePortal.Web.Tenancy;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 
 namespace OmePortal.Web.Tests.Intake;
 

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using OmePortal.Data;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 
 namespace OmePortal.Web.Tests.Notifications;
 

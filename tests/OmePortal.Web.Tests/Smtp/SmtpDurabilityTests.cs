@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 using Xunit.Abstractions;
 
 namespace OmePortal.Web.Tests.Smtp;

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 
 namespace OmePortal.Web.Tests.Smtp;
 

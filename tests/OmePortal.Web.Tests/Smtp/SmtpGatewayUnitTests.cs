@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging.Abstractions;
 using OmePortal.Web.Smtp;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 
 namespace OmePortal.Web.Tests.Smtp;
 

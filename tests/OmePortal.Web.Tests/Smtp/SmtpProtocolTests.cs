@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 
 namespace OmePortal.Web.Tests.Smtp;
 

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using OmePortal.Data;
 using OmePortal.Web.Smtp;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 
 namespace OmePortal.Web.Tests.Smtp;
 

@@ -7,7 +7,7 @@ using MimeKit;
 using OmePortal.Core.Mime;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 using OmePortal.Web.Vault;
 
 namespace OmePortal.Web.Tests.Vault;

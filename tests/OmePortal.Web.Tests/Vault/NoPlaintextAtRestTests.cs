@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using OmePortal.Web.Tests.Infrastructure;
+using OmePortal.Testing;
 using Xunit.Abstractions;
 
 namespace OmePortal.Web.Tests.Vault;

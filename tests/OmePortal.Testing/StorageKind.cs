@@ -1,4 +1,4 @@
-namespace OmePortal.Web.Tests.Infrastructure;
+namespace OmePortal.Testing;
 
 public enum StorageKind
 {

@@ -9,7 +9,7 @@ using SmtpServer.ComponentModel;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
-namespace OmePortal.Web.Tests.Infrastructure;
+namespace OmePortal.Testing;
 
 /// <summary>
 /// A real SMTP server on loopback standing in for a smart host or an external mail server:

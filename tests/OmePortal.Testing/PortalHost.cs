@@ -1,9 +1,10 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Npgsql;
 
-namespace OmePortal.Web.Tests.Infrastructure;
+namespace OmePortal.Testing;
 
 /// <summary>
 /// The real portal on real loopback ports (HTTP and SMTP) with its own data directory and database
@@ -48,6 +49,9 @@ public sealed class PortalHost : WebApplicationFactory<global::Program>
     }
 
     public StorageKind Storage { get; }
+
+    /// <summary>Replaces services before start (e.g. a manual <see cref="TimeProvider"/>).</summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ServiceOverrides { get; init; }
 
     public string DataDirectory { get; }
 
@@ -135,6 +139,10 @@ public sealed class PortalHost : WebApplicationFactory<global::Program>
 
         // The factory points the content root at src/OmePortal.Web; the web root ships beside the binaries.
         builder.UseWebRoot(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
+        if (ServiceOverrides is { } overrides)
+        {
+            builder.ConfigureTestServices(overrides);
+        }
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

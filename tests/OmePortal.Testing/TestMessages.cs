@@ -1,7 +1,7 @@
 using System.Text;
 using MimeKit;
 
-namespace OmePortal.Web.Tests.Infrastructure;
+namespace OmePortal.Testing;
 
 public static class TestMessages
 {

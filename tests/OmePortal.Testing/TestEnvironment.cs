@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OmePortal.Web.Tests.Infrastructure;
+namespace OmePortal.Testing;
 
 public static class TestEnvironment
 {

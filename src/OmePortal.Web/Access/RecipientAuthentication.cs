@@ -1,0 +1,102 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace OmePortal.Web.Access;
+
+/// <summary>
+/// The recipient session cookie (<c>__Host-omeportal</c>: Secure, HttpOnly, SameSite=Lax, path /),
+/// validated against <see cref="RecipientSessions"/> on every request.
+/// </summary>
+public sealed class RecipientAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    RecipientSessions sessions) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Recipient";
+    public const string CookieName = "__Host-omeportal";
+    public const string AddressClaim = "omeportal:address";
+    public const string MethodClaim = "omeportal:method";
+    public const string SessionClaim = "omeportal:session";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Cookies.TryGetValue(CookieName, out var token))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var session = await sessions.ValidateAsync(token, Context.RequestAborted);
+        if (session is null)
+        {
+            return AuthenticateResult.Fail("The recipient session is unknown, ended or expired.");
+        }
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(AddressClaim, session.Address),
+                new Claim(MethodClaim, session.Method),
+                new Claim(SessionClaim, session.Id.ToString()),
+            ],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var returnUrl = properties.RedirectUri ?? (Request.PathBase + Request.Path + Request.QueryString).ToString();
+        Response.Redirect("/signin?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        return Task.CompletedTask;
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
+    }
+
+    public static CookieOptions CookieOptions() => new()
+    {
+        Secure = true,
+        HttpOnly = true,
+        SameSite = SameSiteMode.Lax,
+        Path = "/",
+        IsEssential = true,
+    };
+
+    /// <summary>Starts a fresh session (a new identifier, whatever came before) and sets the cookie.</summary>
+    public static async Task SignInAsync(HttpContext context, string address, string method)
+    {
+        var sessions = context.RequestServices.GetRequiredService<RecipientSessions>();
+        if (context.Request.Cookies.TryGetValue(CookieName, out var previous))
+        {
+            await sessions.EndAsync(previous, context.RequestAborted);
+        }
+
+        var token = await sessions.StartAsync(address, method, context.RequestAborted);
+        context.Response.Cookies.Append(CookieName, token, CookieOptions());
+    }
+
+    public static async Task SignOutAsync(HttpContext context)
+    {
+        if (context.Request.Cookies.TryGetValue(CookieName, out var token))
+        {
+            await context.RequestServices.GetRequiredService<RecipientSessions>().EndAsync(token, context.RequestAborted);
+        }
+
+        context.Response.Cookies.Delete(CookieName, CookieOptions());
+    }
+}
+
+public static class RecipientPrincipal
+{
+    /// <summary>The verified address of the signed-in recipient, or null.</summary>
+    public static string? RecipientAddress(this ClaimsPrincipal user) =>
+        user.Identities.FirstOrDefault(i => i.AuthenticationType == RecipientAuthenticationHandler.SchemeName && i.IsAuthenticated)
+            ?.FindFirst(RecipientAuthenticationHandler.AddressClaim)?.Value;
+
+    public static string? RecipientSignInMethod(this ClaimsPrincipal user) =>
+        user.FindFirst(RecipientAuthenticationHandler.MethodClaim)?.Value;
+}

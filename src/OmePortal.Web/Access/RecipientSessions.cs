@@ -1,0 +1,79 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OmePortal.Data;
+
+namespace OmePortal.Web.Access;
+
+/// <summary>
+/// Recipient sessions held on the server (DESIGN §7): 30 minutes idle, 12 hours absolute, a new
+/// random identifier at every sign-in, and sign-out that ends the session for every copy of the cookie.
+/// </summary>
+public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
+{
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
+    public static readonly TimeSpan AbsoluteTimeout = TimeSpan.FromHours(12);
+
+    // Touching the row on every request would turn each page view into a write; a minute is precise enough.
+    private static readonly TimeSpan TouchGranularity = TimeSpan.FromMinutes(1);
+
+    /// <summary>Starts a session for a verified address; returns the cookie value (shown to nobody else, stored hashed).</summary>
+    public async Task<string> StartAsync(string address, string method, CancellationToken cancellationToken)
+    {
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var now = time.GetUtcNow();
+        db.RecipientSessions.Add(new RecipientSession
+        {
+            Id = Guid.CreateVersion7(now),
+            TokenHash = Hash(token),
+            Address = address,
+            Method = method,
+            CreatedAt = now,
+            LastSeenAt = now,
+            ExpiresAt = now + AbsoluteTimeout,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return token;
+    }
+
+    /// <summary>The live session for a cookie value, or null when unknown, ended, idle too long or past its absolute limit.</summary>
+    public async Task<RecipientSession?> ValidateAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 100)
+        {
+            return null;
+        }
+
+        var hash = Hash(token);
+        var session = await db.RecipientSessions.SingleOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        var now = time.GetUtcNow();
+        if (session is null || session.EndedAt is not null || session.ExpiresAt <= now || session.LastSeenAt + IdleTimeout <= now)
+        {
+            return null;
+        }
+
+        if (now - session.LastSeenAt >= TouchGranularity)
+        {
+            session.LastSeenAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return session;
+    }
+
+    public async Task EndAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return;
+        }
+
+        var hash = Hash(token);
+        var now = time.GetUtcNow();
+        await db.RecipientSessions.Where(s => s.TokenHash == hash && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
+    }
+
+    private static byte[] Hash(string token) => SHA256.HashData(Encoding.ASCII.GetBytes(token));
+}

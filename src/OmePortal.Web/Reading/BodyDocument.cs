@@ -1,0 +1,146 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
+using AngleSharp.Dom;
+using AngleSharp.Html.Parser;
+using OmePortal.Core.Mime;
+
+namespace OmePortal.Web.Reading;
+
+/// <summary>
+/// The small HTML document shown in the sandboxed body frame: the render model's sanitised HTML
+/// (or its text, as text), with <c>cid:</c> references pointing at the authorised inline-image URL
+/// and, only when the reader asked, the remote images that the sanitiser set aside put back.
+/// </summary>
+/// <remarks>
+/// The HTML was sanitised at intake; this only rewrites URL attributes, through AngleSharp's DOM
+/// (never by pattern matching on markup). A URL is only ever put back when it is absolute http(s).
+/// </remarks>
+public static class BodyDocument
+{
+    /// <summary>Image types served from a message (never SVG or anything else that can carry active content).</summary>
+    private static readonly HashSet<string> InlineImageTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/gif", "image/webp", "image/bmp", "image/avif", "image/x-icon", "image/vnd.microsoft.icon",
+    };
+
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
+
+    private const string Style =
+        "html{color-scheme:light}" +
+        "body{margin:0;padding:12px;font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,Arial,sans-serif;line-height:1.45;color:#201f1e;overflow-wrap:anywhere}" +
+        "img{max-width:100%;height:auto}" +
+        "pre.ome-text{white-space:pre-wrap;word-break:break-word;font-family:inherit;font-size:1rem;margin:0}";
+
+    private const string NoPrintStyle = "@media print{body{display:none}}";
+
+    /// <summary>True when <paramref name="entry"/> may be served through the inline-image URL.</summary>
+    public static bool IsInlineImage(AttachmentEntry entry) =>
+        entry.ContentId is not null && InlineImageTypes.Contains(entry.ContentType);
+
+    /// <param name="model">The decrypted render model.</param>
+    /// <param name="inlineUrl">The URL that serves attachment <c>index</c> as an inline image.</param>
+    /// <param name="showImages">Restore the remote images the sanitiser neutralised.</param>
+    /// <param name="language">The lang attribute of the document (the reader's language).</param>
+    /// <param name="printable">False for Do-Not-Forward: printing the frame on its own yields an empty page.</param>
+    public static string Build(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inlineUrl);
+
+        var body = model.HtmlBody is { } html
+            ? Rewrite(html, model.Attachments, inlineUrl, showImages)
+            : model.TextBody is { } text
+                ? "<pre class=\"ome-text\">" + Encoder.Encode(text) + "</pre>"
+                : string.Empty;
+
+        var document = new StringBuilder(body.Length + 1024);
+        document.Append("<!DOCTYPE html><html lang=\"").Append(Encoder.Encode(language)).Append("\"><head>")
+            .Append("<meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+            .Append("<title>").Append(Encoder.Encode(model.Subject ?? string.Empty)).Append("</title>")
+            .Append("<style>").Append(Style).Append(printable ? string.Empty : NoPrintStyle).Append("</style></head><body>")
+            .Append(body)
+            .Append("</body></html>");
+        return document.ToString();
+    }
+
+    /// <summary>Rewrites the URL attributes of sanitised HTML; returns it unchanged when there is nothing to rewrite.</summary>
+    public static string Rewrite(string html, IReadOnlyList<AttachmentEntry> attachments, Func<int, string> inlineUrl, bool showImages)
+    {
+        var hasContentIds = html.Contains("cid:", StringComparison.OrdinalIgnoreCase);
+        var hasRemote = showImages && html.Contains("data-ome-remote-", StringComparison.Ordinal);
+        if (!hasContentIds && !hasRemote)
+        {
+            return html;
+        }
+
+        var images = new Dictionary<string, int>(StringComparer.Ordinal);
+        var imagesIgnoringCase = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in attachments.Where(IsInlineImage))
+        {
+            images.TryAdd(entry.ContentId!, entry.Index);
+            imagesIgnoringCase.TryAdd(entry.ContentId!, entry.Index);
+        }
+
+        var parser = new HtmlParser();
+        using var document = parser.ParseDocument("<!doctype html><html><body>" + html);
+        var root = document.Body!;
+        foreach (var element in root.QuerySelectorAll("[src], [background], [" + EmailHtmlSanitizer.RemoteSrcAttribute + "], [" + EmailHtmlSanitizer.RemoteBackgroundAttribute + "]").ToList())
+        {
+            RewriteContentId(element, "src", images, imagesIgnoringCase, inlineUrl);
+            RewriteContentId(element, "background", images, imagesIgnoringCase, inlineUrl);
+            if (showImages)
+            {
+                Restore(element, EmailHtmlSanitizer.RemoteSrcAttribute, element.LocalName == "img" ? "src" : null);
+                Restore(element, EmailHtmlSanitizer.RemoteBackgroundAttribute, "background");
+            }
+        }
+
+        return root.InnerHtml;
+    }
+
+    private static void RewriteContentId(IElement element, string attribute, Dictionary<string, int> images, Dictionary<string, int> imagesIgnoringCase, Func<int, string> inlineUrl)
+    {
+        var value = element.GetAttribute(attribute)?.Trim();
+        if (value is null || !value.StartsWith("cid:", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        string id;
+        try
+        {
+            id = Uri.UnescapeDataString(value[4..]).Trim().Trim('<', '>');
+        }
+        catch (UriFormatException)
+        {
+            id = string.Empty;
+        }
+
+        if (images.TryGetValue(id, out var index) || imagesIgnoringCase.TryGetValue(id, out index))
+        {
+            element.SetAttribute(attribute, inlineUrl(index));
+        }
+        else
+        {
+            // A reference to nothing (or to a part that is not a plain image): never leave a cid: for the browser to guess at.
+            element.RemoveAttribute(attribute);
+        }
+    }
+
+    private static void Restore(IElement element, string from, string? to)
+    {
+        var value = element.GetAttribute(from);
+        if (value is null || to is null)
+        {
+            return;
+        }
+
+        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+        {
+            element.SetAttribute(to, uri.AbsoluteUri);
+            element.RemoveAttribute(from);
+        }
+    }
+}

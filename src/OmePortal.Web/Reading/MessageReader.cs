@@ -1,0 +1,195 @@
+using Microsoft.EntityFrameworkCore;
+using OmePortal.Core.Access;
+using OmePortal.Core.Intake;
+using OmePortal.Core.Mime;
+using OmePortal.Core.Vault;
+using OmePortal.Data;
+using OmePortal.Web.Vault;
+
+namespace OmePortal.Web.Reading;
+
+/// <summary>A message opened for a reader whom <see cref="Access.RecipientAccess"/> granted access.</summary>
+public sealed record OpenedMessage(AccessDecision.Granted Access, MessageRecord Record, RenderModel Model);
+
+/// <summary>How a listed message may be reached by the reader (the access decision, reduced to what a list shows).</summary>
+public enum ListedState
+{
+    Readable,
+    Expired,
+    Revoked,
+}
+
+/// <summary>One line of the inbox or of a thread. <see cref="Subject"/> and <see cref="SenderName"/> come from the decrypted render model (null when not readable).</summary>
+public sealed record ListedMessage(
+    Guid MessageId,
+    ListedState State,
+    bool Read,
+    DateTimeOffset ReceivedAt,
+    string SenderAddress,
+    string? SenderName,
+    string? Subject,
+    ProtectionLevel Protection);
+
+public sealed record InboxPage(IReadOnlyList<ListedMessage> Messages, int Page, int PageCount, int Total);
+
+/// <summary>
+/// Reads protected messages for signed-in recipients: the render model, the original MIME (for
+/// attachments), the inbox and the thread. Opening a message takes an
+/// <see cref="AccessDecision.Granted"/>, so nothing here can be reached without asking the access decision first;
+/// the lists apply <see cref="AccessPolicy"/> to every row themselves.
+/// </summary>
+public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, TimeProvider time)
+{
+    public const int PageSize = 25;
+
+    /// <summary>Loads the message and decrypts its render model; null when it was shredded meanwhile.</summary>
+    public async Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, CancellationToken cancellationToken)
+    {
+        var record = await db.Messages.AsNoTracking().SingleOrDefaultAsync(m => m.Id == access.MessageId, cancellationToken);
+        if (record is null)
+        {
+            return null;
+        }
+
+        var model = await ReadRenderModelAsync(record, cancellationToken);
+        return model is null ? null : new OpenedMessage(access, record, model);
+    }
+
+    /// <summary>
+    /// The decrypted original MIME of an opened message: a seekable stream (dispose it), or null when
+    /// the message was shredded after it was opened.
+    /// </summary>
+    public async Task<Stream?> OpenContentAsync(OpenedMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await vault.OpenBlobAsync(db, message.Record, BlobPurpose.Content, cancellationToken) switch
+            {
+                VaultReadResult.Opened opened => opened.Plaintext,
+                VaultReadResult.Shredded => null,
+                _ => throw new System.Diagnostics.UnreachableException(),
+            };
+        }
+        catch (FileNotFoundException)
+        {
+            // Shredding deletes the blobs right after the key: the race ends the same way.
+            return null;
+        }
+    }
+
+    /// <summary>Records the first time this recipient opened the message (later views change nothing).</summary>
+    public Task MarkViewedAsync(AccessDecision.Granted access, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return db.Recipients
+            .Where(r => r.Id == access.RecipientId && r.FirstViewedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.FirstViewedAt, now), cancellationToken);
+    }
+
+    /// <summary>
+    /// One page (1-based) of every message addressed to <paramref name="address"/>, newest first. Each
+    /// row is decided by <see cref="AccessPolicy"/> with the same facts as <see cref="Access.RecipientAccess"/>;
+    /// only readable rows are decrypted (at most <see cref="PageSize"/>).
+    /// </summary>
+    public async Task<InboxPage> InboxAsync(string address, int page, CancellationToken cancellationToken)
+    {
+        address = AddressNormalizer.Normalize(address);
+        var query = db.Messages.AsNoTracking().Where(m => m.Recipients.Any(r => r.Address == address));
+        var total = await query.CountAsync(cancellationToken);
+        var pageCount = Math.Max(1, (total + PageSize - 1) / PageSize);
+        page = Math.Clamp(page, 1, pageCount);
+        var rows = await Rows(query.OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id)
+            .Skip((page - 1) * PageSize).Take(PageSize), address, cancellationToken);
+        return new InboxPage(await ListAsync(rows, address, cancellationToken), page, pageCount, total);
+    }
+
+    /// <summary>The messages of the conversation of <paramref name="message"/> that its reader may open, oldest first (itself included).</summary>
+    public async Task<IReadOnlyList<ListedMessage>> ThreadAsync(OpenedMessage message, CancellationToken cancellationToken)
+    {
+        var address = AddressNormalizer.Normalize(message.Access.Address);
+        var conversation = message.Record.ConversationId;
+        var query = db.Messages.AsNoTracking()
+            .Where(m => m.ConversationId == conversation && m.Recipients.Any(r => r.Address == address));
+        // The newest messages of a long conversation matter most; shown oldest first.
+        var rows = await Rows(query.OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).Take(PageSize), address, cancellationToken);
+        rows.Reverse();
+        var listed = await ListAsync(rows, address, cancellationToken);
+        return [.. listed.Where(m => m.State == ListedState.Readable)];
+    }
+
+    private static Task<List<Row>> Rows(IQueryable<MessageRecord> query, string address, CancellationToken cancellationToken) =>
+        query.Select(m => new Row(
+                m,
+                m.Recipients.Where(r => r.Address == address)
+                    .Select(r => new Mine(r.Id, r.RevokedAt != null, r.FirstViewedAt != null))
+                    .ToList()))
+            .ToListAsync(cancellationToken);
+
+    private async Task<List<ListedMessage>> ListAsync(List<Row> rows, string address, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var listed = new List<ListedMessage>(rows.Count);
+        foreach (var row in rows)
+        {
+            var m = row.Message;
+            var facts = new MessageFacts(
+                m.Id, m.Protection, m.SenderAddress, m.ExpiresAt, m.WrappedKey is null, SignInMethods.Passcode,
+                [.. row.Mine.Select(r => new RecipientFacts(r.Id, address, r.Revoked))]);
+            var read = row.Mine.Any(r => r.Viewed);
+            var state = AccessPolicy.Decide(facts, address, now) switch
+            {
+                AccessDecision.Granted => ListedState.Readable,
+                AccessDecision.Expired => ListedState.Expired,
+                AccessDecision.Revoked => ListedState.Revoked,
+                AccessDecision.NeedsSignIn or AccessDecision.NotARecipient => (ListedState?)null,
+                _ => throw new System.Diagnostics.UnreachableException(),
+            };
+            if (state is null)
+            {
+                continue;
+            }
+
+            var model = state == ListedState.Readable ? await ReadRenderModelAsync(m, cancellationToken) : null;
+            if (state == ListedState.Readable && model is null)
+            {
+                state = ListedState.Revoked; // shredded between the query and the decryption
+            }
+
+            var from = model?.From.FirstOrDefault();
+            listed.Add(new ListedMessage(m.Id, state.Value, read, m.ReceivedAt, from?.Address ?? m.SenderAddress, from?.Name, model?.Subject, m.Protection));
+        }
+
+        return listed;
+    }
+
+    private async Task<RenderModel?> ReadRenderModelAsync(MessageRecord record, CancellationToken cancellationToken)
+    {
+        VaultReadResult result;
+        try
+        {
+            result = await vault.OpenBlobAsync(db, record, BlobPurpose.RenderModel, cancellationToken);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        switch (result)
+        {
+            case VaultReadResult.Opened opened:
+                await using (opened.Plaintext)
+                {
+                    return await RenderModelSerializer.DeserializeAsync(opened.Plaintext, cancellationToken);
+                }
+
+            case VaultReadResult.Shredded:
+                return null;
+            default:
+                throw new System.Diagnostics.UnreachableException();
+        }
+    }
+
+    private sealed record Row(MessageRecord Message, List<Mine> Mine);
+
+    private sealed record Mine(Guid Id, bool Revoked, bool Viewed);
+}

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using OmePortal.Core.Access;
+using OmePortal.Core.Intake;
+using OmePortal.Core.Mime;
+using OmePortal.Data;
+using OmePortal.Web.Access;
+
+namespace OmePortal.Web.Reading;
+
+/// <summary>
+/// The body frame (<c>/messages/{id}/body</c>) and inline images (<c>/messages/{id}/inline/{index}</c>).
+/// Both ask <see cref="RecipientAccess"/> and answer anything but Granted with a redirect to sign-in
+/// (nobody signed in) or 404 (everything else), so a stranger learns nothing.
+/// </summary>
+internal static class ReadingEndpoints
+{
+    public static IEndpointRouteBuilder MapReadingEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/messages/{id:guid}/body", BodyAsync);
+        app.MapGet("/messages/{id:guid}/inline/{index:int}", InlineAsync);
+        return app;
+    }
+
+    /// <summary>Where a reader who is not signed in is sent: sign in, then the message page.</summary>
+    public static string SignInUrl(string returnUrl) => "/signin?returnUrl=" + Uri.EscapeDataString(returnUrl);
+
+    public static string MessageUrl(Guid id) => $"/messages/{id}";
+
+    private static async Task<IResult> BodyAsync(
+        Guid id,
+        string? images,
+        HttpContext http,
+        RecipientAccess access,
+        MessageReader reader,
+        InlineImageTickets tickets,
+        CancellationToken cancellationToken)
+    {
+        ReadingHeaders.NoStore(http.Response);
+        switch (await access.DecideAsync(id, http.User, cancellationToken))
+        {
+            case AccessDecision.Granted granted:
+                var opened = await reader.OpenAsync(granted, cancellationToken);
+                if (opened is null)
+                {
+                    return Results.NotFound();
+                }
+
+                var showImages = images == "1";
+                var ticket = SessionOf(http.User) is { } session ? tickets.Issue(id, session) : null;
+                var html = BodyDocument.Build(
+                    opened.Model,
+                    index => $"/messages/{id}/inline/{index.ToString(CultureInfo.InvariantCulture)}" + (ticket is null ? string.Empty : "?t=" + ticket),
+                    showImages,
+                    CultureInfo.CurrentUICulture.TwoLetterISOLanguageName,
+                    printable: granted.Protection != ProtectionLevel.DoNotForward);
+                ReadingHeaders.BodyFrame(http.Response, showImages);
+                return Results.Content(html, "text/html; charset=utf-8");
+            case AccessDecision.NeedsSignIn:
+                return Results.Redirect(SignInUrl(MessageUrl(id)));
+            default:
+                return Results.NotFound();
+        }
+    }
+
+    private static async Task<IResult> InlineAsync(
+        Guid id,
+        int index,
+        string? t,
+        HttpContext http,
+        RecipientAccess access,
+        MessageReader reader,
+        InlineImageTickets tickets,
+        OmePortalDbContext db,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        ReadingHeaders.NoStore(http.Response);
+
+        // The sandboxed frame's image requests carry no cookie, only the ticket of the frame (see InlineImageTickets).
+        var user = http.User;
+        if (tickets.Validate(t, id) is { } ticketSession && await LiveSessionPrincipalAsync(db, time, ticketSession, cancellationToken) is { } ticketUser)
+        {
+            user = ticketUser;
+        }
+
+        switch (await access.DecideAsync(id, user, cancellationToken))
+        {
+            case AccessDecision.Granted granted:
+                var opened = await reader.OpenAsync(granted, cancellationToken);
+                var entry = opened?.Model.Attachments.FirstOrDefault(a => a.Index == index);
+                if (opened is null || entry is null || !BodyDocument.IsInlineImage(entry) || entry.ContentOffset < 0)
+                {
+                    return Results.NotFound();
+                }
+
+                var content = await reader.OpenContentAsync(opened, cancellationToken);
+                if (content is null)
+                {
+                    return Results.NotFound();
+                }
+
+                http.Response.RegisterForDispose(content);
+                ReadingHeaders.RawContent(http.Response);
+                http.Response.ContentLength = entry.Size;
+                return Results.Stream(AttachmentContent.OpenDecoded(content, entry), entry.ContentType);
+            case AccessDecision.NeedsSignIn:
+                return Results.Redirect(SignInUrl(MessageUrl(id)));
+            default:
+                return Results.NotFound();
+        }
+    }
+
+    private static Guid? SessionOf(ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirst(RecipientAuthenticationHandler.SessionClaim)?.Value, out var session) ? session : null;
+
+    /// <summary>The recipient of a live (not ended, not idle, not past its absolute limit) session, as the access decision expects it.</summary>
+    private static async Task<ClaimsPrincipal?> LiveSessionPrincipalAsync(OmePortalDbContext db, TimeProvider time, Guid sessionId, CancellationToken cancellationToken)
+    {
+        var session = await db.RecipientSessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
+        var now = time.GetUtcNow();
+        if (session is null || session.EndedAt is not null || session.ExpiresAt <= now || session.LastSeenAt + RecipientSessions.IdleTimeout <= now)
+        {
+            return null;
+        }
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(RecipientAuthenticationHandler.AddressClaim, session.Address),
+                new Claim(RecipientAuthenticationHandler.SessionClaim, session.Id.ToString()),
+            ],
+            RecipientAuthenticationHandler.SchemeName);
+        return new ClaimsPrincipal(identity);
+    }
+}

@@ -1,0 +1,21 @@
+using OmePortal.Web.Reading;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Reading protected messages: inbox, message page, body frame, inline images, attachments.</summary>
+public static class ReadingExtensions
+{
+    public static WebApplicationBuilder AddReading(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<MessageReader>();
+        builder.Services.AddSingleton<InlineImageTickets>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps the body frame and inline images; the inbox (<c>/inbox</c>), the message page
+    /// (<c>/messages/{id}</c>) and downloads (<c>/messages/{id}/attachments/{index}</c>) are Razor Pages
+    /// under Pages/Reading.
+    /// </summary>
+    public static IEndpointRouteBuilder MapReading(this IEndpointRouteBuilder app) => app.MapReadingEndpoints();
+}

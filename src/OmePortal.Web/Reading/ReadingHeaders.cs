@@ -1,0 +1,91 @@
+using System.Text;
+using Microsoft.Net.Http.Headers;
+using OmePortal.Core.Mime;
+
+namespace OmePortal.Web.Reading;
+
+/// <summary>Response headers of the reading pages, frames and downloads (DESIGN §11).</summary>
+public static class ReadingHeaders
+{
+    /// <summary>Types a browser may run or render as a document: downloads of these are sent as octet streams.</summary>
+    private static readonly string[] ActiveTypeMarkers = ["html", "xml", "script", "svg", "css", "multipart/", "message/"];
+
+    /// <summary>Message content never lands in a cache (browser, proxy or back/forward cache).</summary>
+    public static void NoStore(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+
+    /// <summary>The body frame's own policy: no script, no remote fetch unless the reader asked for images, sandboxed.</summary>
+    public static string BodyFramePolicy(bool showImages) =>
+        "default-src 'none'; img-src 'self' data:" + (showImages ? " https: http:" : string.Empty)
+        + "; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
+
+    /// <summary>The sandbox tokens of the iframe element: links open in a new tab (outside the sandbox); nothing else.</summary>
+    public const string FrameSandbox = "allow-popups allow-popups-to-escape-sandbox";
+
+    public static void BodyFrame(HttpResponse response, bool showImages)
+    {
+        NoStore(response);
+        var headers = response.Headers;
+        headers.ContentSecurityPolicy = BodyFramePolicy(showImages);
+        headers.XFrameOptions = "SAMEORIGIN";
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    /// <summary>Raw message bytes (inline image, attachment): never rendered as a document of this origin.</summary>
+    public static void RawContent(HttpResponse response)
+    {
+        NoStore(response);
+        var headers = response.Headers;
+        headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Resource-Policy"] = "same-origin";
+    }
+
+    /// <summary>
+    /// <c>Content-Disposition: attachment</c> with an RFC 6266 name: an ASCII <c>filename</c> fallback and
+    /// the exact name as RFC 8187 <c>filename*</c> (UTF-8, percent-encoded).
+    /// </summary>
+    public static string AttachmentDisposition(string fileName)
+    {
+        var disposition = new ContentDispositionHeaderValue("attachment")
+        {
+            FileName = AsciiFallback(fileName),
+            FileNameStar = fileName,
+        };
+        return disposition.ToString();
+    }
+
+    /// <summary>The declared type when it is harmless to hand to a browser (with <c>attachment</c> and nosniff); otherwise application/octet-stream.</summary>
+    public static string DownloadContentType(AttachmentEntry entry)
+    {
+        var type = entry.ContentType;
+        if (!MediaTypeHeaderValue.TryParse(type, out var parsed)
+            || parsed.Parameters.Count > 0
+            || parsed.MediaType.Value is not { } media
+            || media.Contains('*', StringComparison.Ordinal)
+            || ActiveTypeMarkers.Any(marker => media.Contains(marker, StringComparison.OrdinalIgnoreCase)))
+        {
+            return "application/octet-stream";
+        }
+
+        return media.ToLowerInvariant();
+    }
+
+    /// <summary>Printable ASCII only (for clients that ignore <c>filename*</c>); anything else becomes '_'.</summary>
+    internal static string AsciiFallback(string fileName)
+    {
+        var builder = new StringBuilder(fileName.Length);
+        foreach (var c in fileName)
+        {
+            builder.Append(c is >= ' ' and < '\u007f' and not ('"' or '\\' or '%' or ';') ? c : '_');
+        }
+
+        var result = builder.ToString().Trim();
+        return result.Length == 0 ? "attachment" : result;
+    }
+}

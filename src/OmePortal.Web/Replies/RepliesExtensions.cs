@@ -1,0 +1,17 @@
+using OmePortal.Web.Replies;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Replies, reply-all and forwards written in the portal (<c>/messages/{id}/reply</c>, a Razor Page under Pages/Replies).</summary>
+public static class RepliesExtensions
+{
+    public static WebApplicationBuilder AddReplies(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RepliesOptions>().BindConfiguration(RepliesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<ReplyComposer>();
+        builder.Services.AddScoped<ReplyFormReader>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapReplies(this IEndpointRouteBuilder app) => app;
+}
