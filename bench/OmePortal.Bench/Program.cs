@@ -13,7 +13,7 @@ if (options.Runs("vault"))
     VaultBench.Run(report);
 }
 
-if (options.Runs("rest") || options.Runs("smtp") || options.Runs("memory"))
+if (options.Runs("rest") || options.Runs("smtp") || options.Runs("memory") || options.Runs("read"))
 {
     if (options.WebDll is null)
     {
@@ -34,6 +34,11 @@ if (options.Runs("rest") || options.Runs("smtp") || options.Runs("memory"))
     if (options.Runs("memory"))
     {
         await MemoryBench.RunAsync(report, options);
+    }
+
+    if (options.Runs("read"))
+    {
+        await ReadBench.RunAsync(report, options);
     }
 }
 

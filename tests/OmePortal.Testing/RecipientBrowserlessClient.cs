@@ -11,13 +11,19 @@ namespace OmePortal.Testing;
 /// </summary>
 public sealed partial class RecipientBrowserlessClient : IDisposable
 {
-    private readonly PortalHost _host;
+    private readonly string _outboxDirectory;
 
     private RecipientBrowserlessClient(PortalHost host)
+        : this(host.BaseUrl, host.OutboxDirectory)
     {
-        _host = host;
+    }
+
+    /// <summary>For a portal running elsewhere (e.g. a separate process in a benchmark).</summary>
+    public RecipientBrowserlessClient(string baseUrl, string outboxDirectory)
+    {
+        _outboxDirectory = outboxDirectory;
         Cookies = new Dictionary<string, string>(StringComparer.Ordinal);
-        Http = new HttpClient(new CookieJarHandler(Cookies)) { BaseAddress = new Uri(host.BaseUrl) };
+        Http = new HttpClient(new CookieJarHandler(Cookies)) { BaseAddress = new Uri(baseUrl) };
     }
 
     /// <summary>An HttpClient that sends this recipient's cookies (no redirects followed).</summary>
@@ -31,9 +37,13 @@ public sealed partial class RecipientBrowserlessClient : IDisposable
     public static RecipientBrowserlessClient Anonymous(PortalHost host) => new(host);
 
     /// <summary>Opens the link, asks for a passcode, reads it from the outbox and signs in.</summary>
-    public static async Task<RecipientBrowserlessClient> SignInFromLinkAsync(PortalHost host, string link)
+    public static Task<RecipientBrowserlessClient> SignInFromLinkAsync(PortalHost host, string link) =>
+        new RecipientBrowserlessClient(host).SignInFromLinkAsync(link);
+
+    /// <summary>Opens the link, asks for a passcode, reads it from the outbox and signs this client in.</summary>
+    public async Task<RecipientBrowserlessClient> SignInFromLinkAsync(string link)
     {
-        var client = new RecipientBrowserlessClient(host);
+        var client = this;
         var path = new Uri(link).PathAndQuery;
         using var requested = await client.PostFormAsync(path, new Dictionary<string, string>(), handler: "Passcode");
         if (requested.StatusCode != HttpStatusCode.Redirect)
@@ -107,9 +117,9 @@ public sealed partial class RecipientBrowserlessClient : IDisposable
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
         while (true)
         {
-            if (Directory.Exists(_host.OutboxDirectory))
+            if (Directory.Exists(_outboxDirectory))
             {
-                foreach (var file in Directory.GetFiles(_host.OutboxDirectory, "*.eml"))
+                foreach (var file in Directory.GetFiles(_outboxDirectory, "*.eml"))
                 {
                     using var mail = await MimeMessage.LoadAsync(file);
                     if (mail.Headers["X-OmePortal-Mail-Kind"] == "passcode" && mail.TextBody?.Contains(reference, StringComparison.Ordinal) == true)

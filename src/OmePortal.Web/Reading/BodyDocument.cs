@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Unicode;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
 using OmePortal.Core.Mime;
@@ -24,7 +22,6 @@ public static class BodyDocument
         "image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/gif", "image/webp", "image/bmp", "image/avif", "image/x-icon", "image/vnd.microsoft.icon",
     };
 
-    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
 
     private const string Style =
         "html{color-scheme:light}" +
@@ -51,18 +48,39 @@ public static class BodyDocument
         var body = model.HtmlBody is { } html
             ? Rewrite(html, model.Attachments, inlineUrl, showImages)
             : model.TextBody is { } text
-                ? "<pre class=\"ome-text\">" + Encoder.Encode(text) + "</pre>"
+                ? "<pre class=\"ome-text\">" + Escape(text) + "</pre>"
                 : string.Empty;
 
         var document = new StringBuilder(body.Length + 1024);
-        document.Append("<!DOCTYPE html><html lang=\"").Append(Encoder.Encode(language)).Append("\"><head>")
+        document.Append("<!DOCTYPE html><html lang=\"").Append(Escape(language)).Append("\"><head>")
             .Append("<meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-            .Append("<title>").Append(Encoder.Encode(model.Subject ?? string.Empty)).Append("</title>")
+            .Append("<title>").Append(Escape(model.Subject ?? string.Empty)).Append("</title>")
             .Append("<style>").Append(Style).Append(printable ? string.Empty : NoPrintStyle).Append("</style></head><body>")
             .Append(body)
             .Append("</body></html>");
         return document.ToString();
+    }
+
+    /// <summary>Text as HTML text or attribute value: the five markup characters escaped, line breaks and everything else kept.</summary>
+    private static string Escape(string text)
+    {
+        var builder = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            _ = c switch
+            {
+                '&' => builder.Append("&amp;"),
+                '<' => builder.Append("&lt;"),
+                '>' => builder.Append("&gt;"),
+                '"' => builder.Append("&quot;"),
+                '\'' => builder.Append("&#39;"),
+                '\0' => builder.Append('\uFFFD'),
+                _ => builder.Append(c),
+            };
+        }
+
+        return builder.ToString();
     }
 
     /// <summary>Rewrites the URL attributes of sanitised HTML; returns it unchanged when there is nothing to rewrite.</summary>

@@ -7,8 +7,6 @@ namespace OmePortal.Web.Reading;
 /// <summary>Response headers of the reading pages, frames and downloads (DESIGN §11).</summary>
 public static class ReadingHeaders
 {
-    /// <summary>Types a browser may run or render as a document: downloads of these are sent as octet streams.</summary>
-    private static readonly string[] ActiveTypeMarkers = ["html", "xml", "script", "svg", "css", "multipart/", "message/"];
 
     /// <summary>Message content never lands in a cache (browser, proxy or back/forward cache).</summary>
     public static void NoStore(HttpResponse response)
@@ -43,7 +41,9 @@ public static class ReadingHeaders
         headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
-        headers["Cross-Origin-Resource-Policy"] = "same-origin";
+
+        // No Cross-Origin-Resource-Policy: the sandboxed body frame has an opaque origin, and its
+        // image requests would be refused by "same-origin" or "same-site".
     }
 
     /// <summary>
@@ -68,13 +68,25 @@ public static class ReadingHeaders
             || parsed.Parameters.Count > 0
             || parsed.MediaType.Value is not { } media
             || media.Contains('*', StringComparison.Ordinal)
-            || ActiveTypeMarkers.Any(marker => media.Contains(marker, StringComparison.OrdinalIgnoreCase)))
+            || IsActive(parsed.Type.Value ?? string.Empty, parsed.SubType.Value ?? string.Empty))
         {
             return "application/octet-stream";
         }
 
         return media.ToLowerInvariant();
     }
+
+    /// <summary>Types a browser may run or render as a document (HTML, XML and its dialects, SVG, script, style sheets, containers).</summary>
+    private static bool IsActive(string type, string subtype) =>
+        type.Equals("multipart", StringComparison.OrdinalIgnoreCase)
+        || type.Equals("message", StringComparison.OrdinalIgnoreCase)
+        || subtype.Equals("xml", StringComparison.OrdinalIgnoreCase)
+        || subtype.EndsWith("+xml", StringComparison.OrdinalIgnoreCase)
+        || subtype.Contains("html", StringComparison.OrdinalIgnoreCase)
+        || subtype.Contains("script", StringComparison.OrdinalIgnoreCase)
+        || subtype.Contains("svg", StringComparison.OrdinalIgnoreCase)
+        || subtype.Contains("xsl", StringComparison.OrdinalIgnoreCase)
+        || subtype.Equals("css", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Printable ASCII only (for clients that ignore <c>filename*</c>); anything else becomes '_'.</summary>
     internal static string AsciiFallback(string fileName)

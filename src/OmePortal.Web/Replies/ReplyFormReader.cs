@@ -285,7 +285,7 @@ public sealed partial class ReplyFormReader(IAntiforgery antiforgery, IOptions<A
     }
 
     private static string Decode(MemoryStream bytes) =>
-        Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length).Replace("\uFFFD", string.Empty, StringComparison.Ordinal);
+        Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Reply form refused: antiforgery token {Reason}.")]
     private partial void LogAntiforgeryFailed(string reason);

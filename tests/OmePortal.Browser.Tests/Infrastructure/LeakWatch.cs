@@ -27,10 +27,11 @@ public sealed class LeakWatch
     private readonly ConcurrentQueue<string> _foreignRequests = new();
     private readonly ConcurrentQueue<string> _foreignResponses = new();
     private readonly ConcurrentQueue<string> _incidents = new();
+    private readonly ConcurrentDictionary<string, string> _failures = new(StringComparer.Ordinal);
 
     private LeakWatch(Uri portal) => _portal = portal;
 
-    public IReadOnlyList<string> ForeignRequests => [.. _foreignRequests];
+    public IReadOnlyList<string> ForeignRequests => [.. _foreignRequests.Select(e => e[..e.LastIndexOf('|')])];
 
     public IReadOnlyList<string> Incidents => [.. _incidents];
 
@@ -42,7 +43,14 @@ public sealed class LeakWatch
         {
             if (!watch.IsPortalOrLocal(request.Url))
             {
-                watch._foreignRequests.Enqueue($"{request.Method} {request.Url} ({request.ResourceType}, from frame {SafeFrameUrl(request)})");
+                watch._foreignRequests.Enqueue($"{request.Method} {request.Url} ({request.ResourceType}, from frame {SafeFrameUrl(request)})|{request.Url}");
+            }
+        };
+        context.RequestFailed += (_, request) =>
+        {
+            if (!watch.IsPortalOrLocal(request.Url))
+            {
+                watch._failures[request.Url] = request.Failure ?? "failed";
             }
         };
         context.Response += (_, response) =>
@@ -102,7 +110,6 @@ public sealed class LeakWatch
                       if (Array.isArray(window.__omeFlags) && window.__omeFlags.length) out.push('pwn(' + window.__omeFlags.join(',') + ')');
                       if (typeof window.pwned !== 'undefined') out.push('window.pwned=' + String(window.pwned));
                       if (document.documentElement && document.documentElement.hasAttribute('data-pwned')) out.push('data-pwned attribute');
-                      if (document.title && document.title.toLowerCase().includes('pwned')) out.push('title: ' + document.title);
                       return out.length ? out.join('; ') : null;
                     }
                     """);
@@ -140,9 +147,13 @@ public sealed class LeakWatch
             problems.AppendLine("a foreign host answered: " + response);
         }
 
-        foreach (var request in _foreignRequests)
+        // Even an attempt the browser then blocked (e.g. by the frame's CSP) counts: the sanitiser let a
+        // remote reference through, and only the second line of defence held. The note says which.
+        foreach (var entry in _foreignRequests)
         {
-            problems.AppendLine("request for a foreign host: " + request);
+            var (request, url) = (entry[..entry.LastIndexOf('|')], entry[(entry.LastIndexOf('|') + 1)..]);
+            var outcome = _failures.TryGetValue(url, out var failure) ? $" — attempted, then blocked by the browser ({failure})" : string.Empty;
+            problems.AppendLine("request for a foreign host: " + request + outcome);
         }
 
         if (canary is not null)
@@ -168,10 +179,11 @@ public sealed class LeakWatch
 
         return uri.Scheme switch
         {
-            // In-document resources never leave the browser.
-            "data" or "blob" or "about" => true,
-            "http" or "https" => uri.Scheme == _portal.Scheme && uri.Host == _portal.Host && uri.Port == _portal.Port,
-            _ => false,
+            // Schemes that reach a host: only the portal's own origin is allowed.
+            "http" or "https" or "ws" or "wss" or "ftp" => uri.Scheme == _portal.Scheme && uri.Host == _portal.Host && uri.Port == _portal.Port,
+
+            // data:, blob:, about:, cid:, chrome-error: ... never leave the browser.
+            _ => true,
         };
     }
 

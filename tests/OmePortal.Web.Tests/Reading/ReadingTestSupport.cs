@@ -113,6 +113,10 @@ internal static partial class ReadingTestSupport
         : response.Content.Headers.TryGetValues(name, out var contentValues) ? string.Join(", ", contentValues)
         : string.Empty;
 
+    /// <summary>Cache-Control forbids storing (antiforgery may add no-cache beside it).</summary>
+    public static void AssertNoStore(HttpResponseMessage response) =>
+        Assert.True(response.Headers.CacheControl?.NoStore == true, $"Cache-Control: {response.Headers.CacheControl}");
+
     /// <summary>The page without per-response values (antiforgery tokens, CSP nonces), for comparing two refusals.</summary>
     public static string WithoutPerResponseValues(string html) => PerResponseValue().Replace(html, "$1\"\"");
 

@@ -155,7 +155,7 @@ public abstract class ReadingTests : IAsyncLifetime
             Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
             Assert.Equal("no-referrer", Header(response, "Referrer-Policy"));
             Assert.Equal("DENY", Header(response, "X-Frame-Options"));
-            Assert.Equal("no-store", Header(response, "Cache-Control"));
+            AssertNoStore(response);
             Assert.Matches("<html lang=\"(en|nl)\"", html);
         }
 
@@ -186,7 +186,7 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.DoesNotContain("allow-same-origin", csp, StringComparison.Ordinal);
         Assert.DoesNotContain("http:", csp, StringComparison.Ordinal);
         Assert.Equal("SAMEORIGIN", Header(response, "X-Frame-Options"));
-        Assert.Equal("no-store", Header(response, "Cache-Control"));
+        AssertNoStore(response);
         Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
         Assert.Equal("no-referrer", Header(response, "Referrer-Policy"));
         Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
@@ -213,7 +213,7 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Equal("image/png", viaTicket.Content.Headers.ContentType?.MediaType);
         Assert.Equal(expected, await viaTicket.Content.ReadAsByteArrayAsync());
         Assert.Equal("nosniff", Header(viaTicket, "X-Content-Type-Options"));
-        Assert.Equal("no-store", Header(viaTicket, "Cache-Control"));
+        AssertNoStore(viaTicket);
 
         // Opened on its own (a new tab) the session cookie does it.
         var path = url.Split('?')[0];
@@ -259,7 +259,7 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Equal(contentType, response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(expected.Length, response.Content.Headers.ContentLength);
         Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
-        Assert.Equal("no-store", Header(response, "Cache-Control"));
+        AssertNoStore(response);
         Assert.Equal(expected, await response.Content.ReadAsByteArrayAsync());
     }
 
@@ -295,7 +295,7 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Contains($"src=\"/messages/{message.Id}/body\"", page, StringComparison.Ordinal);
 
         var (_, blocked, blockedResponse) = await GetAsync(reader.Http, $"/messages/{message.Id}/body");
-        Assert.DoesNotMatch("(src|background)=\"https?:", blocked);
+        Assert.DoesNotMatch("\\s(src|background)=\"https?:", blocked);
         Assert.Contains("data-ome-remote-src=\"http", blocked, StringComparison.Ordinal);
         Assert.DoesNotContain("http", Header(blockedResponse, "Content-Security-Policy").Split("img-src")[1].Split(';')[0], StringComparison.Ordinal);
 
@@ -427,7 +427,7 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Contains("polis@contoso.test", page, StringComparison.Ordinal);
         Assert.DoesNotContain("<iframe", page, StringComparison.Ordinal);
         Assert.DoesNotContain("Polisblad", WebUtility.HtmlDecode(page), StringComparison.Ordinal);
-        Assert.Equal("no-store", Header(response, "Cache-Control"));
+        AssertNoStore(response);
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(reader.Http, $"/messages/{message.Id}/body")).Status);
         Assert.Equal(HttpStatusCode.Gone, (await GetAsync(reader.Http, $"/messages/{message.Id}/attachments/1")).Status);
 
@@ -484,7 +484,7 @@ public abstract class ReadingTests : IAsyncLifetime
 
         var (status, inbox, response) = await GetAsync(client.Http, "/inbox");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal("no-store", Header(response, "Cache-Control"));
+        AssertNoStore(response);
         Assert.DoesNotContain(otherSubject, inbox, StringComparison.Ordinal);
         var listed = Regex.Matches(inbox, "data-message=\"(?<id>[0-9a-f-]{36})\"").Select(m => Guid.Parse(m.Groups["id"].Value)).ToList();
         Assert.Equal(Enumerable.Reverse(ids), listed);

@@ -14,7 +14,7 @@ public sealed class InboxModel(MessageReader reader) : PageModel
 
     public InboxPage Inbox { get; private set; } = new([], 1, 1, 0);
 
-    public async Task<IActionResult> OnGetAsync(int? page, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync([FromQuery(Name = "page")] int? pageNumber, CancellationToken cancellationToken)
     {
         ReadingHeaders.NoStore(Response);
         if (User.RecipientAddress() is not { } address)
@@ -23,7 +23,7 @@ public sealed class InboxModel(MessageReader reader) : PageModel
         }
 
         Address = address;
-        Inbox = await reader.InboxAsync(address, page ?? 1, cancellationToken);
+        Inbox = await reader.InboxAsync(address, pageNumber ?? 1, cancellationToken);
         return Page();
     }
 }

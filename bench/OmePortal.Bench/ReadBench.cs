@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MimeKit;
+using OmePortal.Testing;
+
+namespace OmePortal.Bench;
+
+/// <summary>
+/// (issue 3) Reading a 50 KB HTML message as a signed-in recipient — the message page and its body
+/// frame, alternately — under wrk with 64 connections, side by side with the app's trivial /healthz
+/// endpoint in the same run. Targets: ≥ 10 % of the "ok" rate, p99 &lt; 50 ms.
+/// </summary>
+public static partial class ReadBench
+{
+    public static async Task RunAsync(Report report, BenchOptions options)
+    {
+        await using var portal = await PortalProcess.StartAsync(options.WebDll!);
+        using var api = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", portal.ApiKey);
+        var content = new ByteArrayContent(FiftyKilobyteHtml());
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        using var created = await api.PostAsync("/api/v1/messages", content);
+        var json = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
+        var id = json.GetProperty("id").GetGuid();
+        var link = json.GetProperty("recipients")[0].GetProperty("link").GetString()!;
+
+        using var reader = new RecipientBrowserlessClient(portal.BaseUrl, Path.Combine(portal.DataDirectory, "outbox"));
+        await reader.SignInFromLinkAsync(link);
+        var cookie = $"__Host-omeportal={reader.Cookies["__Host-omeportal"]}";
+        using (var check = await reader.Http.GetAsync($"/messages/{id}"))
+        {
+            if (!check.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"The message page answered {(int)check.StatusCode}.");
+            }
+        }
+
+        var script = Path.Combine(Path.GetTempPath(), $"omeportal-read-{Guid.NewGuid():N}.lua");
+        await File.WriteAllTextAsync(script, $$"""
+            local n = 0
+            request = function()
+              n = n + 1
+              if n % 2 == 0 then
+                return wrk.format("GET", "/messages/{{id}}/body")
+              end
+              return wrk.format("GET", "/messages/{{id}}")
+            end
+            """);
+        var seconds = (int)options.Duration.TotalSeconds;
+        var ok = await WrkAsync($"-t2 -c64 -d{seconds}s --latency {portal.BaseUrl}/healthz");
+        var read = await WrkAsync($"-t2 -c64 -d{seconds}s --latency -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
+        File.Delete(script);
+        if (read.Non2xx > 0)
+        {
+            throw new InvalidOperationException($"{read.Non2xx} reading requests did not answer 2xx.");
+        }
+
+        report.Line("## Reading a 50 KB HTML message (page + body frame), wrk 64 connections");
+        report.Line();
+        report.Line("| endpoint | requests/s | p50 | p99 |");
+        report.Line("|---|---|---|---|");
+        report.Line($"| /healthz (\"ok\") | {ok.Rps:F0} | {ok.P50} | {ok.P99} |");
+        report.Line($"| message page + body frame | {read.Rps:F0} | {read.P50} | {read.P99} |");
+        report.Line();
+        report.Line($"Reading runs at **{read.Rps / ok.Rps:P0}** of the ok rate (target ≥ 10 %), p99 {read.P99} (target < 50 ms).");
+        report.Line();
+    }
+
+    private sealed record WrkResult(double Rps, string P50, string P99, long Non2xx);
+
+    private static async Task<WrkResult> WrkAsync(string arguments)
+    {
+        var start = new ProcessStartInfo("wrk", arguments) { RedirectStandardOutput = true, UseShellExecute = false };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk is not installed (apt-get install wrk).");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var rps = double.Parse(Rps().Match(output).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var non2xx = Non2xx().Match(output) is { Success: true } m ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return new WrkResult(rps, Latency(output, "50%"), Latency(output, "99%"), non2xx);
+    }
+
+    private static string Latency(string output, string percentile) =>
+        Regex.Match(output, $@"^\s*{Regex.Escape(percentile)}\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
+
+    private static byte[] FiftyKilobyteHtml()
+    {
+        var html = new StringBuilder("<html><body><h1>Quarterly report</h1>");
+        var row = 0;
+        while (html.Length < 50 * 1024)
+        {
+            html.Append("<p style=\"color:#333;font-family:Arial\">Paragraph ").Append(row++)
+                .Append(": revenue grew in every region; see the table below for the details by product line.</p>")
+                .Append("<table border=\"1\"><tr><td>Product</td><td>Q1</td><td>Q2</td></tr><tr><td>A</td><td>1</td><td>2</td></tr></table>");
+        }
+
+        html.Append("</body></html>");
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("finance@contoso.test"));
+        message.To.Add(MailboxAddress.Parse("reader@example.nl"));
+        message.Subject = "Quarterly report";
+        message.Body = new TextPart("html") { Text = html.ToString() };
+        using var buffer = new MemoryStream();
+        message.WriteTo(buffer);
+        return buffer.ToArray();
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex Rps();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
+    private static partial Regex Non2xx();
+}

@@ -1,0 +1,112 @@
+using OmePortal.Core.Mime;
+using OmePortal.Web.Reading;
+
+namespace OmePortal.Web.Tests.Reading;
+
+/// <summary>The body frame document: cid rewriting, remote images only on request, text as text.</summary>
+public sealed class BodyDocumentTests
+{
+    private static AttachmentEntry Entry(int index, string type, string? contentId) =>
+        new(index, $"file-{index}", type, 10, contentId, contentId is not null, 0, 10, "base64");
+
+    private static string Url(int index) => $"/messages/m/inline/{index}?t=T";
+
+    private static RenderModel Model(string? html = null, string? text = null, params AttachmentEntry[] attachments) =>
+        new() { Subject = "Subject <b>&", HtmlBody = html, TextBody = text, Attachments = attachments };
+
+    [Fact]
+    public void Build_ContentIdImage_PointsAtTheInlineUrl()
+    {
+        var html = BodyDocument.Build(
+            Model("<p><img src=\"cid:logo@x\" alt=\"Logo\"><img src=\"cid:%3Cother@x%3E\"></p>", null, Entry(0, "application/pdf", null), Entry(1, "image/png", "logo@x"), Entry(2, "image/gif", "other@x")),
+            Url, showImages: false, "en");
+
+        Assert.Contains("<img src=\"/messages/m/inline/1?t=T\" alt=\"Logo\">", html, StringComparison.Ordinal);
+        Assert.Contains("<img src=\"/messages/m/inline/2?t=T\">", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("cid:", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_ContentIdOfNothingOrOfSvg_IsRemoved()
+    {
+        var html = BodyDocument.Build(
+            Model("<img src=\"cid:missing@x\" alt=\"a\"><img src=\"cid:vector@x\" alt=\"b\"><td background=\"cid:missing@x\">x</td>", null, Entry(0, "image/svg+xml", "vector@x")),
+            Url, showImages: false, "en");
+
+        Assert.DoesNotContain("cid:", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("/inline/", html, StringComparison.Ordinal);
+        Assert.Contains("alt=\"a\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_RemoteImages_StayBlockedUnlessAsked()
+    {
+        const string body = "<img data-ome-remote-src=\"https://tracker.example/p.gif\" alt=\"t\"><table data-ome-remote-background=\"http://img.example/bg.png\"><tr><td>x</td></tr></table>";
+
+        var blocked = BodyDocument.Build(Model(body), Url, showImages: false, "en");
+        Assert.DoesNotContain(" src=\"https://tracker.example", blocked, StringComparison.Ordinal);
+        Assert.DoesNotContain(" background=\"http", blocked, StringComparison.Ordinal);
+
+        var shown = BodyDocument.Build(Model(body), Url, showImages: true, "en");
+        Assert.Contains("src=\"https://tracker.example/p.gif\"", shown, StringComparison.Ordinal);
+        Assert.Contains("background=\"http://img.example/bg.png\"", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-ome-remote", shown, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("data:text/html,<script>alert(1)</script>")]
+    [InlineData("//evil.example/x.png")]
+    [InlineData("ftp://evil.example/x.png")]
+    public void Build_OnlyHttpUrlsAreEverRestored(string url)
+    {
+        var shown = BodyDocument.Build(Model($"<img data-ome-remote-src=\"{System.Net.WebUtility.HtmlEncode(url)}\">"), Url, showImages: true, "en");
+        Assert.DoesNotContain(" src=", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_TextBody_IsEscapedPreformattedText()
+    {
+        var html = BodyDocument.Build(Model(text: "a < b & <script>x</script>\nline two"), Url, showImages: false, "nl");
+
+        Assert.Contains("<pre class=\"ome-text\">a &lt; b &amp; &lt;script&gt;x&lt;/script&gt;\nline two</pre>", html, StringComparison.Ordinal);
+        Assert.Contains("<html lang=\"nl\">", html, StringComparison.Ordinal);
+        Assert.Contains("<title>Subject &lt;b&gt;&amp;</title>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_HtmlWins_OverText()
+    {
+        var html = BodyDocument.Build(Model("<p>rich</p>", "plain"), Url, showImages: false, "en");
+        Assert.Contains("<p>rich</p>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("plain", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_NotPrintable_HidesTheBodyWhenPrinted()
+    {
+        Assert.Contains("@media print{body{display:none}}", BodyDocument.Build(Model("<p>x</p>"), Url, false, "en", printable: false), StringComparison.Ordinal);
+        Assert.DoesNotContain("@media print", BodyDocument.Build(Model("<p>x</p>"), Url, false, "en"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rewrite_NothingToRewrite_ReturnsTheSameString()
+    {
+        const string html = "<p class=\"x\">unchanged &amp; as is</p>";
+        Assert.Same(html, BodyDocument.Rewrite(html, [], Url, showImages: true));
+    }
+
+    [Theory]
+    [InlineData("image/png", true)]
+    [InlineData("image/jpeg", true)]
+    [InlineData("image/gif", true)]
+    [InlineData("image/webp", true)]
+    [InlineData("image/svg+xml", false)]
+    [InlineData("text/html", false)]
+    [InlineData("application/pdf", false)]
+    public void IsInlineImage_OnlyRasterImagesWithAContentId(string type, bool expected)
+    {
+        Assert.Equal(expected, BodyDocument.IsInlineImage(Entry(0, type, "id@x")));
+        Assert.False(BodyDocument.IsInlineImage(Entry(0, type, null)));
+    }
+}
