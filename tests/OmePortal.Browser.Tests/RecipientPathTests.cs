@@ -55,7 +55,7 @@ public sealed class RecipientPathTests(BrowserFixture browser) : IAsyncLifetime
         Assert.StartsWith($"{_host.BaseUrl}/messages/{ingested.Id}/inline/", src, StringComparison.Ordinal);
 
         // 5. The attachment downloads with its name and exactly its bytes.
-        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("a.attachment-name", new PageLocatorOptions { HasText = "polisblad 2026.pdf" }).ClickAsync());
+        var download = await Pages.DownloadAsync(page, page.Locator("a.attachment-name", new PageLocatorOptions { HasText = "polisblad 2026.pdf" }));
         Assert.Equal("polisblad 2026.pdf", download.SuggestedFilename);
         var downloaded = await File.ReadAllBytesAsync(await download.PathAsync());
         Assert.Equal(attachment, downloaded);
@@ -85,7 +85,7 @@ public sealed class RecipientPathTests(BrowserFixture browser) : IAsyncLifetime
         await Pages.PollAsync<bool>(senderFrame, $"() => document.body.innerText.includes('{replyMarker}')", "the reply text");
         Assert.Contains(Recipient, await senderPage.Locator(".message-headers").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await senderPage.Locator("a.attachment-name", new PageLocatorOptions { HasText = "signed.pdf" }).CountAsync());
-        var replyDownload = await senderPage.RunAndWaitForDownloadAsync(() => senderPage.Locator("a.attachment-name", new PageLocatorOptions { HasText = "signed.pdf" }).ClickAsync());
+        var replyDownload = await Pages.DownloadAsync(senderPage, senderPage.Locator("a.attachment-name", new PageLocatorOptions { HasText = "signed.pdf" }));
         Assert.Equal(upload, await File.ReadAllBytesAsync(await replyDownload.PathAsync()));
     }
 }

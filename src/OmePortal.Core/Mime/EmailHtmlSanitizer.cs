@@ -36,7 +36,8 @@ public sealed record SanitizedHtml(string Html, int BlockedRemoteImages, IReadOn
 /// images; a declaration is dropped if its value has <c>url()</c> other than <c>cid:</c>,
 /// <c>image-set</c>, <c>image()</c>, <c>cross-fade</c>, <c>var()</c>, <c>env()</c>, <c>attr()</c>,
 /// <c>expression</c>, <c>behavior</c>, <c>-moz-binding</c> or a script scheme. At-rules other
-/// than <c>@media</c> (so <c>@import</c>, <c>@font-face</c>) are dropped.</item>
+/// than <c>@media</c> (so <c>@import</c>, <c>@font-face</c>) are dropped. Since version 2 every
+/// &lt;style&gt; sheet is checked once more on its serialised text (<see cref="StyleSheetSecondOpinion"/>).</item>
 /// <item>Nesting deeper than <see cref="MaxNestingDepth"/> is flattened to text; inputs over
 /// <see cref="MaxInputChars"/> characters or <see cref="MaxElements"/> start tags are cut short.</item>
 /// <item>The attributes of the message's own &lt;body&gt; are kept on a wrapper &lt;div&gt;.</item>
@@ -45,7 +46,7 @@ public sealed record SanitizedHtml(string Html, int BlockedRemoteImages, IReadOn
 public sealed class EmailHtmlSanitizer
 {
     /// <summary>Bump whenever the policy changes: stored render models with an older version are re-rendered.</summary>
-    public const int PolicyVersion = 1;
+    public const int PolicyVersion = 2;
 
     /// <summary>Characters of one HTML part that are sanitised; the rest is cut off.</summary>
     public const int MaxInputChars = 4 * 1024 * 1024;
@@ -274,7 +275,12 @@ public sealed class EmailHtmlSanitizer
             AddCssContentIds(state, style);
 
         if (name == "style")
+        {
+            // HtmlSanitizer parks declarations it rewrote on the style element itself; they do nothing there.
+            element.RemoveAttribute("style");
+            element.TextContent = StyleSheetSecondOpinion.Filter(element.TextContent, PolicySanitizer.ForbiddenCssValue);
             AddCssContentIds(state, element.TextContent);
+        }
     }
 
     private static void AddCssContentIds(PostProcessState state, string css)
@@ -319,7 +325,7 @@ public sealed class EmailHtmlSanitizer
         private static readonly string[] RemovedCssPrefixes = ["mask", "border-image", "list-style-image"];
 
         // Matched against each declaration value after CSS escapes and comments are decoded.
-        private static readonly Regex ForbiddenCssValue = new(
+        internal static readonly Regex ForbiddenCssValue = new(
             @"[<>\\]" +
             @"|[u][r\u0280][l\u029F]\s*\((?!\s*['""]?\s*cid:)" +
             @"|image-set|\bimage\s*\(|cross-fade|\belement\s*\(|\bsrc\s*\(|\bvar\s*\(|\benv\s*\(|\battr\s*\(" +

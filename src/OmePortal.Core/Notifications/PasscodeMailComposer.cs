@@ -44,8 +44,11 @@ public static partial class PasscodeMailComposer
     /// </summary>
     public static MimeMessage Compose(PasscodeMailRequest request) => Compose(request, DateTimeOffset.UtcNow);
 
-    /// <summary>As <see cref="Compose(PasscodeMailRequest)"/>, at a given moment (the Date header and the minutes left).</summary>
-    internal static MimeMessage Compose(PasscodeMailRequest request, DateTimeOffset now)
+    /// <summary>
+    /// As <see cref="Compose(PasscodeMailRequest)"/>, at a given moment: the Date header and the "expires in
+    /// N minutes" line use <paramref name="now"/> (pass the portal's <see cref="TimeProvider"/> time).
+    /// </summary>
+    public static MimeMessage Compose(PasscodeMailRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Brand, nameof(request.Brand));

@@ -61,6 +61,14 @@ public sealed class Passcodes(
     {
         address = AddressNormalizer.Normalize(address);
         var now = time.GetUtcNow();
+        await EnsureAddressRowAsync(address, cancellationToken);
+
+        // One start per address at a time, or concurrent requests all pass the throttle below: the
+        // no-op update holds the address row's lock until commit (PostgreSQL); SQLite's transaction
+        // (BEGIN IMMEDIATE) already serialises writers.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.RecipientLockouts.Where(l => l.Address == address)
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.ConsecutiveFailures, l => l.ConsecutiveFailures), cancellationToken);
         var lockout = await db.RecipientLockouts.AsNoTracking().SingleOrDefaultAsync(l => l.Address == address, cancellationToken);
         if (lockout?.CooldownUntil > now)
         {
@@ -115,6 +123,7 @@ public sealed class Passcodes(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         if (deliverable)
         {
             outbox.Notify();
@@ -143,19 +152,31 @@ public sealed class Passcodes(
             return new PasscodeCheck.Dead();
         }
 
+        // Take one of the challenge's tries before comparing anything, in one conditional update:
+        // however many requests arrive at once, at most MaxAttemptsPerChallenge codes are compared.
+        var max = Options.MaxAttemptsPerChallenge;
+        var claimed = await db.PasscodeChallenges
+            .Where(c => c.Id == challengeId && c.ConsumedAt == null && c.BurnedAt == null && c.ExpiresAt > now && c.FailedAttempts < max)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.FailedAttempts, c => c.FailedAttempts + 1), cancellationToken);
+        if (claimed != 1)
+        {
+            return new PasscodeCheck.Dead();
+        }
+
+        // The same work whether or not the address is a recipient: the hash is always computed.
         var normalized = new string((code ?? string.Empty).Where(char.IsAsciiDigit).ToArray());
-        var matches = challenge.Deliverable
-            && normalized.Length == Digits
-            && CryptographicOperations.FixedTimeEquals(HashCode(challenge.Id, normalized), challenge.CodeHash);
+        var hashMatches = CryptographicOperations.FixedTimeEquals(HashCode(challenge.Id, normalized), challenge.CodeHash);
+        var matches = hashMatches & challenge.Deliverable & normalized.Length == Digits;
         if (!matches)
         {
             return await RecordFailureAsync(challenge, now, cancellationToken);
         }
 
-        // Single use even under concurrent submissions: only one conditional update can win.
+        // Single use even under concurrent submissions: only one conditional update can win. The
+        // winning try was no failure: it is given back.
         var won = await db.PasscodeChallenges
             .Where(c => c.Id == challengeId && c.ConsumedAt == null && c.BurnedAt == null && c.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now).SetProperty(c => c.FailedAttempts, c => c.FailedAttempts - 1), cancellationToken);
         if (won != 1)
         {
             return new PasscodeCheck.Dead();
@@ -182,8 +203,7 @@ public sealed class Passcodes(
 
     private async Task<PasscodeCheck> RecordFailureAsync(PasscodeChallenge challenge, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await db.PasscodeChallenges.Where(c => c.Id == challenge.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.FailedAttempts, c => c.FailedAttempts + 1), cancellationToken);
+        // The try was already counted on the challenge when it was taken.
         var attempts = await db.PasscodeChallenges.Where(c => c.Id == challenge.Id).Select(c => c.FailedAttempts).SingleAsync(cancellationToken);
         if (attempts >= Options.MaxAttemptsPerChallenge)
         {
@@ -191,33 +211,40 @@ public sealed class Passcodes(
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.BurnedAt, now), cancellationToken);
         }
 
-        var lockout = await db.RecipientLockouts.SingleOrDefaultAsync(l => l.Address == challenge.Address, cancellationToken);
-        if (lockout is null)
+        // Counted in SQL: a read-modify-write in .NET loses counts when failures arrive at once.
+        await EnsureAddressRowAsync(challenge.Address, cancellationToken);
+        await db.RecipientLockouts.Where(l => l.Address == challenge.Address)
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.ConsecutiveFailures, l => l.ConsecutiveFailures + 1), cancellationToken);
+        var maxFailures = Options.MaxConsecutiveFailures;
+        await db.RecipientLockouts.Where(l => l.Address == challenge.Address && l.ConsecutiveFailures >= maxFailures)
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.CooldownUntil, now + Options.Cooldown).SetProperty(l => l.ConsecutiveFailures, 0), cancellationToken);
+
+        return attempts >= Options.MaxAttemptsPerChallenge
+            ? new PasscodeCheck.Dead()
+            : new PasscodeCheck.Wrong(Options.MaxAttemptsPerChallenge - attempts);
+    }
+
+    /// <summary>The per-address row (failures, cool-down), created on first use by whichever request gets there first.</summary>
+    private async Task EnsureAddressRowAsync(string address, CancellationToken cancellationToken)
+    {
+        if (await db.RecipientLockouts.AnyAsync(l => l.Address == address, cancellationToken))
         {
-            lockout = new RecipientLockout { Address = challenge.Address };
-            db.RecipientLockouts.Add(lockout);
+            return;
         }
 
-        lockout.ConsecutiveFailures++;
-        if (lockout.ConsecutiveFailures >= Options.MaxConsecutiveFailures)
-        {
-            lockout.CooldownUntil = now + Options.Cooldown;
-            lockout.ConsecutiveFailures = 0;
-        }
-
+        db.RecipientLockouts.Add(new RecipientLockout { Address = address });
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (DbUpdateException)
         {
-            // Two failures for a new address at once: the other one created the row; this count is lost, which is harmless.
+            // Another request created it at the same moment.
+        }
+        finally
+        {
             db.ChangeTracker.Clear();
         }
-
-        return attempts >= Options.MaxAttemptsPerChallenge
-            ? new PasscodeCheck.Dead()
-            : new PasscodeCheck.Wrong(Options.MaxAttemptsPerChallenge - attempts);
     }
 
     /// <summary>8 digits: HOTP (RFC 4226) of a fresh 160-bit random key, so the digits come from the CSPRNG.</summary>

@@ -184,8 +184,9 @@ public sealed partial class NotificationDispatcher(
             : await db.Messages.Where(m => m.Recipients.Any(r => r.Address == mail.ToAddress))
                 .OrderByDescending(m => m.ReceivedAt).Select(m => m.TemplateId).FirstAsync(cancellationToken);
         var brand = await BrandOfTemplateAsync(db, templateId, cancellationToken);
-        return (PasscodeMailComposer.Compose(new PasscodeMailRequest(
-            brand, Language: null, mail.ToAddress, code, reference, expiresAt, options.Value.FromAddress, options.Value.FromName)), mail.MessageId);
+        return (PasscodeMailComposer.Compose(
+            new PasscodeMailRequest(brand, Language: null, mail.ToAddress, code, reference, expiresAt, options.Value.FromAddress, options.Value.FromName),
+            time.GetUtcNow()), mail.MessageId);
     }
 
     private static async Task<BrandTemplate> BrandOfTemplateAsync(OmePortalDbContext db, Guid templateId, CancellationToken cancellationToken)

@@ -177,16 +177,61 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
         switch (result)
         {
             case VaultReadResult.Opened opened:
+                RenderModel? model;
                 await using (opened.Plaintext)
                 {
-                    return await RenderModelSerializer.DeserializeAsync(opened.Plaintext, cancellationToken);
+                    model = await RenderModelSerializer.DeserializeAsync(opened.Plaintext, cancellationToken);
                 }
+
+                return model is not null && model.PolicyVersion < EmailHtmlSanitizer.PolicyVersion
+                    ? await RerenderAsync(record, model, cancellationToken)
+                    : model;
 
             case VaultReadResult.Shredded:
                 return null;
             default:
                 throw new System.Diagnostics.UnreachableException();
         }
+    }
+
+    /// <summary>
+    /// DESIGN §8: a render model sanitised under an older policy is built again from the original
+    /// MIME on its first read and stored, so the sanitiser's fixes reach mail that arrived before them.
+    /// If the original cannot be parsed any more the stored model is shown as it is.
+    /// </summary>
+    private async Task<RenderModel> RerenderAsync(MessageRecord record, RenderModel stale, CancellationToken cancellationToken)
+    {
+        VaultReadResult content;
+        try
+        {
+            content = await vault.OpenBlobAsync(db, record, BlobPurpose.Content, cancellationToken);
+        }
+        catch (FileNotFoundException)
+        {
+            return stale;
+        }
+
+        if (content is not VaultReadResult.Opened opened)
+        {
+            return stale;
+        }
+
+        RenderModel fresh;
+        await using (opened.Plaintext)
+        {
+            // Recipients only matter to intake; the message's own rows stand in for the envelope so a Bcc-only message parses too.
+            var recipients = await db.Recipients.Where(r => r.MessageId == record.Id).Select(r => r.Address).ToListAsync(cancellationToken);
+            if (MessageParser.Parse(opened.Plaintext, recipients, cancellationToken) is not ParseOutcome.Parsed parsed)
+            {
+                return stale;
+            }
+
+            parsed.Message.Dispose();
+            fresh = parsed.RenderModel;
+        }
+
+        await vault.ReplaceRenderModelAsync(db, record, fresh, cancellationToken);
+        return fresh;
     }
 
     private sealed record Row(MessageRecord Message, List<Mine> Mine);

@@ -1,3 +1,4 @@
+using OmePortal.Core.Mime;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -113,6 +114,42 @@ public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, 
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Message {MessageId} crypto-shredded.", messageId);
         await DeleteBlobsAsync(message, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores a render model built again under the current sanitiser policy. Blobs are never
+    /// overwritten, so it goes to a fresh name and the message switches to it in one conditional
+    /// update: of two readers re-rendering at once only one switches, the other's copy is removed.
+    /// Returns false when the message was shredded or another reader got there first.
+    /// </summary>
+    public async Task<bool> ReplaceRenderModelAsync(OmePortalDbContext db, MessageRecord message, RenderModel model, CancellationToken cancellationToken)
+    {
+        if (await OpenKeyAsync(db, message, cancellationToken) is not MessageKeyResult.Available available)
+        {
+            return false;
+        }
+
+        var name = $"{BlobName(message.TenantId, message.Id, BlobPurpose.RenderModel)}.p{model.PolicyVersion}-{Guid.NewGuid():N}";
+        using (available.Key)
+        using (var plaintext = new MemoryStream(RenderModelSerializer.Serialize(model), writable: false))
+        {
+            await blobs.WriteAsync(
+                name,
+                (destination, ct) => VaultStream.EncryptAsync(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.RenderModel), plaintext, destination, ct),
+                cancellationToken);
+        }
+
+        var previous = message.RenderBlob;
+        var switched = await db.Messages
+            .Where(m => m.Id == message.Id && m.RenderBlob == previous && m.WrappedKey != null && m.RenderPolicyVersion < model.PolicyVersion)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.RenderBlob, name).SetProperty(m => m.RenderPolicyVersion, model.PolicyVersion), cancellationToken);
+        await blobs.DeleteAsync(switched == 1 ? previous : name, cancellationToken);
+        if (switched == 1)
+        {
+            logger.LogInformation("Message {MessageId}: render model rebuilt under sanitiser policy {PolicyVersion}.", message.Id, model.PolicyVersion);
+        }
+
+        return switched == 1;
     }
 
     /// <summary>Removes a message's blobs (after a failed commit, or after shredding).</summary>

@@ -85,6 +85,11 @@ public sealed class EmailHtmlSanitizerTests
         "<div style=\"position:fixed;top:0;left:0;width:100%\">overlay</div>",
         "<div style=\"position:absolute\">x</div>",
         "<style>.x{position:fixed}</style>",
+        // shorthands in a style sheet that HtmlSanitizer does not enumerate declaration by declaration
+        "<style>div{border-image:url(https://evil.test/b.png) 30}</style><div>x</div>",
+        "<style>div{border:1px solid red;border-image:url(https://evil.test/b.png) 30 round}</style><div>x</div>",
+        "<style>div{mask:url(https://evil.test/m.svg)} li{list-style:url(https://evil.test/l.png) inside}</style><div>x</div>",
+        "<style>@media screen{div{border-image:url(https://evil.test/b.png) 30;color:red}}</style><div>x</div>",
         // remote images and tracking
         "<img src=\"https://track.example.com/open.gif?u=alice\" width=\"1\" height=\"1\">",
         "<img src=\"//evil.test/pixel.gif\">",
@@ -100,6 +105,24 @@ public sealed class EmailHtmlSanitizerTests
     {
         var output = _sanitizer.Sanitize(html, out _);
 
+        AssertSafe(output);
+    }
+
+    [Fact]
+    public void Sanitize_StyleSheetShorthandWithRemoteUrl_DropsTheUrlKeepsTheOtherRules()
+    {
+        const string html = "<style>div.b { border: 1px solid red; border-image: url(https://evil.test/b.png) 30 } p { color: blue }</style><div class=\"b\">x</div><p>y</p>";
+
+        var output = _sanitizer.Sanitize(html, out _);
+
+        Assert.DoesNotContain("evil.test", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("url(", output, StringComparison.OrdinalIgnoreCase);
+        using var document = ParseHtml(output);
+        var style = document.QuerySelector("style");
+        Assert.NotNull(style);
+        Assert.False(style.HasAttribute("style"));
+        Assert.Contains("color: rgba(0, 0, 255, 1)", style.TextContent, StringComparison.Ordinal);
+        Assert.Contains("border: 1px solid rgba(255, 0, 0, 1)", style.TextContent, StringComparison.Ordinal);
         AssertSafe(output);
     }
 

@@ -59,7 +59,7 @@ public abstract class NotificationDeliveryTests
             using var client = host.CreateHttpClient();
             using var response = await client.GetAsync(new Uri(link));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+            Assert.True(response.Headers.CacheControl?.NoStore);
         }
 
         // Nothing that identifies the link remains once the mail has left.

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OmePortal.Core.Intake;
+using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Testing;
 using OmePortal.Web.Intake;
@@ -434,6 +435,49 @@ public abstract class ReadingTests : IAsyncLifetime
         var (_, inbox, _) = await GetAsync(reader.Http, "/inbox");
         Assert.Contains("data-state=\"Expired\"", inbox, StringComparison.Ordinal);
         Assert.DoesNotContain($"href=\"/messages/{message.Id}\"", inbox, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StaleRenderModel_IsRebuiltOnFirstRead_UnderTheCurrentPolicy()
+    {
+        const string Html = "<style>div.b { border-image: url(https://evil.test/b.png) 30 } p { color: blue }</style><div class=\"b\">x</div><p>fresh-marker</p>";
+        var message = await IngestAsync(_host, SimpleMessage("stale@example.nl", "Stale render model", html: Html));
+
+        // What an older sanitiser could have stored: its policy version and the url() it let through.
+        var stale = new RenderModel
+        {
+            PolicyVersion = EmailHtmlSanitizer.PolicyVersion - 1,
+            Subject = "Stale render model",
+            From = [new RenderAddress("Sender", "sender@contoso.test")],
+            To = [new RenderAddress(null, "stale@example.nl")],
+            HtmlBody = "<style>div.b { border-image: url(\"https://evil.test/b.png\") 30 }</style><p>stale-marker</p>",
+        };
+        string staleBlob;
+        await using (var scope = _host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+            await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.RenderPolicyVersion, 0));
+            var record = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == message.Id);
+            Assert.True(await scope.ServiceProvider.GetRequiredService<MessageVault>().ReplaceRenderModelAsync(db, record, stale, CancellationToken.None));
+            staleBlob = await db.Messages.Where(m => m.Id == message.Id).Select(m => m.RenderBlob).SingleAsync();
+        }
+
+        using var reader = await SignInAsync(message);
+        var (status, frame, _) = await GetAsync(reader.Http, $"/messages/{message.Id}/body");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("fresh-marker", frame, StringComparison.Ordinal);
+        Assert.DoesNotContain("stale-marker", frame, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.test", frame, StringComparison.Ordinal);
+        var (version, blob) = await DbAsync(_host, db => db.Messages.Where(m => m.Id == message.Id)
+            .Select(m => new ValueTuple<int, string>(m.RenderPolicyVersion, m.RenderBlob)).SingleAsync());
+        Assert.Equal(EmailHtmlSanitizer.PolicyVersion, version);
+        Assert.NotEqual(staleBlob, blob);
+        Assert.False(File.Exists(Path.Combine(_host.BlobDirectory, staleBlob)), "the stale render model is removed");
+
+        // Once rebuilt, later reads use the stored model as it is.
+        Assert.Contains("fresh-marker", (await GetAsync(reader.Http, $"/messages/{message.Id}/body")).Body, StringComparison.Ordinal);
+        Assert.Equal(blob, await DbAsync(_host, db => db.Messages.Where(m => m.Id == message.Id).Select(m => m.RenderBlob).SingleAsync()));
     }
 
     [Fact]
