@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Builds Release and runs the benchmarks: ./bench/run.sh [vault] [rest] [smtp] [memory] [--seconds N] [--concurrency N]
+# Builds Release and runs the benchmarks: ./bench/run.sh [vault] [rest] [smtp] [memory] [read] [--seconds N] [--concurrency N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OME_BUILD_SLOT=${OME_BUILD_SLOT:-bench}
+# The reading benchmark drives wrk; install it when missing and running as root (Debian).
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+  else
+    echo "bench/run.sh: the reading benchmark needs wrk (apt-get install wrk)" >&2
+  fi
+fi
 dotnet build src/OmePortal.Web -c Release -nologo -v:q
 dotnet build bench/OmePortal.Bench -c Release -nologo -v:q
 web_dll=src/OmePortal.Web/bin/$OME_BUILD_SLOT/Release/net10.0/OmePortal.Web.dll

@@ -53,9 +53,13 @@ public static partial class ReadBench
         var ok = await WrkAsync($"-t2 -c64 -d{seconds}s --latency {portal.BaseUrl}/healthz");
         var read = await WrkAsync($"-t2 -c64 -d{seconds}s --latency -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
         File.Delete(script);
-        if (read.Non2xx > 0)
+
+        // Each half alone, one connection: where the time of a request goes, without queueing.
+        var pageAlone = await WrkAsync($"-t1 -c1 -d{Math.Max(3, seconds / 3)}s --latency -H \"Cookie: {cookie}\" {portal.BaseUrl}/messages/{id}");
+        var bodyAlone = await WrkAsync($"-t1 -c1 -d{Math.Max(3, seconds / 3)}s --latency -H \"Cookie: {cookie}\" {portal.BaseUrl}/messages/{id}/body");
+        if (read.Non2xx + pageAlone.Non2xx + bodyAlone.Non2xx > 0)
         {
-            throw new InvalidOperationException($"{read.Non2xx} reading requests did not answer 2xx.");
+            throw new InvalidOperationException($"{read.Non2xx + pageAlone.Non2xx + bodyAlone.Non2xx} reading requests did not answer 2xx.");
         }
 
         report.Line("## Reading a 50 KB HTML message (page + body frame), wrk 64 connections");
@@ -64,6 +68,8 @@ public static partial class ReadBench
         report.Line("|---|---|---|---|");
         report.Line($"| /healthz (\"ok\") | {ok.Rps:F0} | {ok.P50} | {ok.P99} |");
         report.Line($"| message page + body frame | {read.Rps:F0} | {read.P50} | {read.P99} |");
+        report.Line($"| message page alone, 1 connection | {pageAlone.Rps:F0} | {pageAlone.P50} | {pageAlone.P99} |");
+        report.Line($"| body frame alone, 1 connection | {bodyAlone.Rps:F0} | {bodyAlone.P50} | {bodyAlone.P99} |");
         report.Line();
         report.Line($"Reading runs at **{read.Rps / ok.Rps:P0}** of the ok rate (target ≥ 10 %), p99 {read.P99} (target < 50 ms).");
         report.Line();

@@ -224,28 +224,15 @@ public sealed class Passcodes(
             : new PasscodeCheck.Wrong(Options.MaxAttemptsPerChallenge - attempts);
     }
 
-    /// <summary>The per-address row (failures, cool-down), created on first use by whichever request gets there first.</summary>
-    private async Task EnsureAddressRowAsync(string address, CancellationToken cancellationToken)
-    {
-        if (await db.RecipientLockouts.AnyAsync(l => l.Address == address, cancellationToken))
-        {
-            return;
-        }
-
-        db.RecipientLockouts.Add(new RecipientLockout { Address = address });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // Another request created it at the same moment.
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
-    }
+    /// <summary>
+    /// The per-address row (failures, cool-down), created on first use by whichever request gets there
+    /// first. <c>ON CONFLICT DO NOTHING</c> (SQLite and PostgreSQL alike) rather than insert-and-catch:
+    /// concurrent first requests are normal here and must not log database errors.
+    /// </summary>
+    private Task EnsureAddressRowAsync(string address, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"""INSERT INTO "RecipientLockouts" ("Address", "ConsecutiveFailures") VALUES ({address}, 0) ON CONFLICT ("Address") DO NOTHING""",
+            cancellationToken);
 
     /// <summary>8 digits: HOTP (RFC 4226) of a fresh 160-bit random key, so the digits come from the CSPRNG.</summary>
     private static string NewCode() =>

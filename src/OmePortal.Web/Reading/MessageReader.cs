@@ -113,7 +113,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
         // The newest messages of a long conversation matter most; shown oldest first.
         var rows = await Rows(query.OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).Take(PageSize), address, cancellationToken);
         rows.Reverse();
-        var listed = await ListAsync(rows, address, cancellationToken);
+        var listed = await ListAsync(rows, address, cancellationToken, known: message);
         return [.. listed.Where(m => m.State == ListedState.Readable)];
     }
 
@@ -125,7 +125,8 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
                     .ToList()))
             .ToListAsync(cancellationToken);
 
-    private async Task<List<ListedMessage>> ListAsync(List<Row> rows, string address, CancellationToken cancellationToken)
+    /// <param name="known">A message already decrypted for this request: its row reuses that render model.</param>
+    private async Task<List<ListedMessage>> ListAsync(List<Row> rows, string address, CancellationToken cancellationToken, OpenedMessage? known = null)
     {
         var now = time.GetUtcNow();
         var listed = new List<ListedMessage>(rows.Count);
@@ -149,7 +150,9 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
                 continue;
             }
 
-            var model = state == ListedState.Readable ? await ReadRenderModelAsync(m, cancellationToken) : null;
+            var model = state != ListedState.Readable ? null
+                : known is not null && known.Record.Id == m.Id ? known.Model
+                : await ReadRenderModelAsync(m, cancellationToken);
             if (state == ListedState.Readable && model is null)
             {
                 state = ListedState.Revoked; // shredded between the query and the decryption

@@ -45,10 +45,11 @@ public static class Pages
     /// person does.
     /// </summary>
     /// <remarks>
-    /// A bare Playwright click (one synthetic move straight into a press) on a link just below the
-    /// sandboxed body frame, which Chromium runs in a process of its own, is sometimes swallowed
-    /// without a request ever leaving the browser; JavaScript clicks and a hover first both work.
-    /// The hover keeps the test on the path a real pointer takes.
+    /// With Debian's Chromium 156 a bare Playwright click (one synthetic move straight into a press)
+    /// on the first attachment link of a message page was swallowed: no request left the browser and
+    /// no download began, while a second click, a JavaScript click or a hover first all worked. The
+    /// page has no script; the sandboxed body frame above the link runs in a process of its own, which
+    /// is the likely cause. The hover keeps the test on the path a real pointer takes.
     /// </remarks>
     public static async Task<IDownload> DownloadAsync(IPage page, ILocator link)
     {
