@@ -1,7 +1,7 @@
-using OmePortal.Core.Mime;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using OmePortal.Core.Mime;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
 using OmePortal.Web.Storage;
