@@ -185,3 +185,41 @@ public sealed class RecipientSession
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
 }
+
+/// <summary>
+/// A WebAuthn passkey of one recipient address. The address is fixed at registration (the signed-in
+/// address at the time) and a sign-in with the passkey yields exactly that address, never another.
+/// </summary>
+public sealed class PasskeyCredential
+{
+    public Guid Id { get; set; }
+    public required byte[] CredentialId { get; set; }
+    public required byte[] PublicKey { get; set; }
+    public long SignCount { get; set; }
+    public required byte[] UserHandle { get; set; }
+
+    /// <summary>The normalised recipient address the passkey signs in as.</summary>
+    public required string Address { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? LastUsedAt { get; set; }
+}
+
+/// <summary>
+/// A WebAuthn ceremony in progress: the options sent to the browser, kept on the server so the
+/// challenge cannot be chosen by the client, and consumed once.
+/// </summary>
+public sealed class PasskeyChallenge
+{
+    public Guid Id { get; set; }
+
+    /// <summary>"register" or "signin".</summary>
+    public required string Purpose { get; set; }
+
+    /// <summary>For a registration: the signed-in address that asked; null for a sign-in.</summary>
+    public string? Address { get; set; }
+    public required string OptionsJson { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? ConsumedAt { get; set; }
+}

@@ -19,6 +19,8 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
     public DbSet<PasscodeChallenge> PasscodeChallenges => Set<PasscodeChallenge>();
     public DbSet<RecipientLockout> RecipientLockouts => Set<RecipientLockout>();
     public DbSet<RecipientSession> RecipientSessions => Set<RecipientSession>();
+    public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
+    public DbSet<PasskeyChallenge> PasskeyChallenges => Set<PasskeyChallenge>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -80,6 +82,21 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
             e.HasIndex(s => s.TokenHash).IsUnique();
             e.Property(s => s.Address).HasMaxLength(320);
             e.Property(s => s.Method).HasMaxLength(32);
+        });
+        modelBuilder.Entity<PasskeyCredential>(e =>
+        {
+            e.HasIndex(c => c.CredentialId).IsUnique();
+            e.HasIndex(c => c.Address);
+            e.Property(c => c.CredentialId).HasMaxLength(1023);
+            e.Property(c => c.UserHandle).HasMaxLength(64);
+            e.Property(c => c.Address).HasMaxLength(320);
+            e.Property(c => c.Name).HasMaxLength(100);
+        });
+        modelBuilder.Entity<PasskeyChallenge>(e =>
+        {
+            e.HasIndex(c => c.ExpiresAt);
+            e.Property(c => c.Purpose).HasMaxLength(16);
+            e.Property(c => c.Address).HasMaxLength(320);
         });
         modelBuilder.Entity<OutboundMailRecord>(e =>
         {

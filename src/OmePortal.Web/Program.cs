@@ -24,6 +24,7 @@ builder.AddIntake();
 builder.AddNotifications();
 builder.AddSmtpGateway();
 builder.AddRecipientAccess();
+builder.AddPasskeys();
 builder.AddReading();
 builder.AddReplies();
 
@@ -41,6 +42,7 @@ app.MapLanguageSwitch();
 app.MapMessagesApi();
 app.MapReading();
 app.MapReplies();
+app.MapPasskeys();
 app.MapRazorPages();
 if (app.Environment.IsDevelopment())
 {

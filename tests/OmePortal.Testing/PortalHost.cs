@@ -13,6 +13,14 @@ namespace OmePortal.Testing;
 public sealed class PortalHost : WebApplicationFactory<global::Program>
 {
     private readonly Dictionary<string, string?> _settings;
+
+    static PortalHost()
+    {
+        // Each host's file providers (configuration reload, web root for asp-append-version) would take
+        // inotify instances; a parallel test run holds dozens of hosts and hit the per-user limit of 128
+        // (start-up failures and 500s on pages). Polling watchers use none.
+        Environment.SetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER", "1");
+    }
     private string? _postgresDatabase;
     private bool _keepData;
 

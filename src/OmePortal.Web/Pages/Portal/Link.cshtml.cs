@@ -38,6 +38,8 @@ public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, IString
 
     public Guid? PendingChallenge { get; private set; }
 
+    public Guid? MessageId { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(string token, CancellationToken cancellationToken)
     {
         var lookup = await LoadAsync(token, cancellationToken);
@@ -73,6 +75,7 @@ public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, IString
         {
             case LinkLookup.Found found:
                 State = LinkState.Found;
+                MessageId = found.Message.Id;
                 SenderAddress = found.Message.SenderAddress;
                 RecipientAddress = found.Recipient.Address;
                 SignedInAs = User.RecipientAddress();

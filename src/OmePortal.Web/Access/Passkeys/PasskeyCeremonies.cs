@@ -1,0 +1,238 @@
+using System.Security.Cryptography;
+using Fido2NetLib;
+using Fido2NetLib.Objects;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OmePortal.Core.Mime;
+using OmePortal.Data;
+
+namespace OmePortal.Web.Access.Passkeys;
+
+/// <summary>The outcome of finishing a passkey sign-in.</summary>
+public abstract record PasskeySignIn
+{
+    private PasskeySignIn()
+    {
+    }
+
+    /// <summary>The assertion checked out: the session is for the credential's own address, nothing else.</summary>
+    public sealed record Verified(string Address) : PasskeySignIn;
+
+    /// <summary>Unknown, replayed or expired challenge, unknown credential, bad signature, counter gone back…</summary>
+    public sealed record Refused : PasskeySignIn;
+}
+
+/// <summary>
+/// The two WebAuthn ceremonies (register, sign in). Every options object is kept on the server (a
+/// <see cref="PasskeyChallenge"/> row) and claimed once, atomically, so a challenge can neither be
+/// chosen by the browser nor replayed. Sign-in uses discoverable credentials with an empty
+/// allow-list: the options are the same for everybody, so they reveal nothing about any address.
+/// </summary>
+public sealed partial class PasskeyCeremonies(
+    IFido2 fido2,
+    OmePortalDbContext db,
+    TimeProvider time,
+    IOptions<PasskeyOptions> options,
+    ILogger<PasskeyCeremonies> logger)
+{
+    public const string RegisterPurpose = "register";
+    public const string SignInPurpose = "signin";
+
+    // 1. Registration starts for a signed-in address only; the address is fixed into the challenge.
+    public async Task<(Guid ChallengeId, string OptionsJson)> BeginRegistrationAsync(string address, CancellationToken cancellationToken)
+    {
+        address = AddressNormalizer.Normalize(address);
+        var existing = await db.PasskeyCredentials.AsNoTracking()
+            .Where(c => c.Address == address)
+            .Select(c => new { c.CredentialId, c.UserHandle })
+            .ToListAsync(cancellationToken);
+
+        // One user handle per address, so an authenticator keeps one passkey per address for this portal.
+        var userHandle = existing.FirstOrDefault()?.UserHandle ?? RandomNumberGenerator.GetBytes(32);
+        var creation = fido2.RequestNewCredential(new RequestNewCredentialParams
+        {
+            User = new Fido2User { Id = userHandle, Name = address, DisplayName = address },
+            ExcludeCredentials = [.. existing.Select(c => new PublicKeyCredentialDescriptor(c.CredentialId))],
+            AuthenticatorSelection = new AuthenticatorSelection
+            {
+                ResidentKey = ResidentKeyRequirement.Required,
+                UserVerification = UserVerificationRequirement.Required,
+            },
+            AttestationPreference = AttestationConveyancePreference.None,
+        });
+        var json = creation.ToJson();
+        return (await StoreAsync(RegisterPurpose, address, json, cancellationToken), json);
+    }
+
+    // 2. Registration ends: same address as the one that asked, the challenge claimed once, the attestation checked.
+    public async Task<bool> CompleteRegistrationAsync(
+        Guid? challengeId, string address, string name, AuthenticatorAttestationRawResponse response, CancellationToken cancellationToken)
+    {
+        address = AddressNormalizer.Normalize(address);
+        var challenge = await ClaimAsync(challengeId, RegisterPurpose, cancellationToken);
+        if (challenge is null || !string.Equals(challenge.Address, address, StringComparison.Ordinal))
+        {
+            LogRefused("registration", "unknown, used, expired or foreign challenge");
+            return false;
+        }
+
+        var original = CredentialCreateOptions.FromJson(challenge.OptionsJson);
+        RegisteredPublicKeyCredential credential;
+        try
+        {
+            credential = await fido2.MakeNewCredentialAsync(new MakeNewCredentialParams
+            {
+                AttestationResponse = response,
+                OriginalOptions = original,
+                IsCredentialIdUniqueToUserCallback = async (args, ct) =>
+                    !await db.PasskeyCredentials.AnyAsync(c => c.CredentialId == args.CredentialId, ct),
+            }, cancellationToken);
+        }
+        catch (Exception e) when (IsVerificationFailure(e))
+        {
+            LogRefused("registration", e.Message);
+            return false;
+        }
+
+        if (!credential.User.Id.AsSpan().SequenceEqual(original.User.Id))
+        {
+            LogRefused("registration", "user handle differs from the one offered");
+            return false;
+        }
+
+        var now = time.GetUtcNow();
+        var record = new PasskeyCredential
+        {
+            Id = Guid.CreateVersion7(now),
+            CredentialId = credential.Id,
+            PublicKey = credential.PublicKey,
+            SignCount = credential.SignCount,
+            UserHandle = credential.User.Id,
+            Address = address,
+            Name = name,
+            CreatedAt = now,
+        };
+        db.PasskeyCredentials.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+        LogRegistered(record.Id);
+        return true;
+    }
+
+    // 3. Sign-in starts for anybody: no address, no allow-list, identical options for every caller.
+    public async Task<(Guid ChallengeId, string OptionsJson)> BeginSignInAsync(CancellationToken cancellationToken)
+    {
+        var assertion = fido2.GetAssertionOptions(new GetAssertionOptionsParams
+        {
+            AllowedCredentials = [],
+            UserVerification = UserVerificationRequirement.Required,
+        });
+        var json = assertion.ToJson();
+        return (await StoreAsync(SignInPurpose, null, json, cancellationToken), json);
+    }
+
+    // 4. Sign-in ends: challenge claimed once, the credential looked up by id, signature, user handle and counter checked.
+    public async Task<PasskeySignIn> CompleteSignInAsync(Guid? challengeId, AuthenticatorAssertionRawResponse response, CancellationToken cancellationToken)
+    {
+        var challenge = await ClaimAsync(challengeId, SignInPurpose, cancellationToken);
+        if (challenge is null)
+        {
+            LogRefused("sign-in", "unknown, used or expired challenge");
+            return new PasskeySignIn.Refused();
+        }
+
+        var rawId = response.RawId;
+        var credential = rawId is null ? null
+            : await db.PasskeyCredentials.AsNoTracking().SingleOrDefaultAsync(c => c.CredentialId == rawId, cancellationToken);
+        if (credential is null)
+        {
+            LogRefused("sign-in", "unknown credential");
+            return new PasskeySignIn.Refused();
+        }
+
+        VerifyAssertionResult result;
+        try
+        {
+            result = await fido2.MakeAssertionAsync(new MakeAssertionParams
+            {
+                AssertionResponse = response,
+                OriginalOptions = AssertionOptions.FromJson(challenge.OptionsJson),
+                StoredPublicKey = credential.PublicKey,
+                StoredSignatureCounter = (uint)credential.SignCount,
+                IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
+                    args.UserHandle.AsSpan().SequenceEqual(credential.UserHandle) && args.CredentialId.AsSpan().SequenceEqual(credential.CredentialId)),
+            }, cancellationToken);
+        }
+        catch (Exception e) when (IsVerificationFailure(e))
+        {
+            LogRefused("sign-in", e.Message);
+            return new PasskeySignIn.Refused();
+        }
+
+        // A counter that does not move forward means a cloned authenticator (0 and 0: the authenticator keeps none).
+        if ((result.SignCount != 0 || credential.SignCount != 0) && result.SignCount <= credential.SignCount)
+        {
+            LogRefused("sign-in", "signature counter did not increase");
+            return new PasskeySignIn.Refused();
+        }
+
+        // Written only if nobody else used the credential in the meantime (the stored counter is unchanged).
+        var now = time.GetUtcNow();
+        var stored = credential.SignCount;
+        var updated = await db.PasskeyCredentials
+            .Where(c => c.Id == credential.Id && c.SignCount == stored)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.SignCount, (long)result.SignCount).SetProperty(c => c.LastUsedAt, now), cancellationToken);
+        if (updated != 1)
+        {
+            LogRefused("sign-in", "credential used concurrently or removed");
+            return new PasskeySignIn.Refused();
+        }
+
+        return new PasskeySignIn.Verified(credential.Address);
+    }
+
+    private async Task<Guid> StoreAsync(string purpose, string? address, string json, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+
+        // Old ceremonies are of no use to anyone: drop them as new ones start.
+        var stale = now - TimeSpan.FromHours(1);
+        await db.PasskeyChallenges.Where(c => c.ExpiresAt < stale).ExecuteDeleteAsync(cancellationToken);
+        var challenge = new PasskeyChallenge
+        {
+            Id = Guid.CreateVersion7(now),
+            Purpose = purpose,
+            Address = address,
+            OptionsJson = json,
+            CreatedAt = now,
+            ExpiresAt = now + options.Value.CeremonyTimeout,
+        };
+        db.PasskeyChallenges.Add(challenge);
+        await db.SaveChangesAsync(cancellationToken);
+        return challenge.Id;
+    }
+
+    private async Task<PasskeyChallenge?> ClaimAsync(Guid? challengeId, string purpose, CancellationToken cancellationToken)
+    {
+        if (challengeId is not { } id)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        var claimed = await db.PasskeyChallenges
+            .Where(c => c.Id == id && c.Purpose == purpose && c.ConsumedAt == null && c.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
+        return claimed == 1 ? await db.PasskeyChallenges.AsNoTracking().SingleAsync(c => c.Id == id, cancellationToken) : null;
+    }
+
+    // What a malformed or forged browser answer makes the library throw; anything else is a fault of ours.
+    private static bool IsVerificationFailure(Exception e) =>
+        e is Fido2VerificationException or ArgumentException or FormatException or InvalidOperationException
+            or System.Formats.Cbor.CborContentException or CryptographicException or System.Text.Json.JsonException;
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Passkey {Ceremony} refused: {Reason}.")]
+    private partial void LogRefused(string ceremony, string reason);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Passkey {CredentialRecordId} registered.")]
+    private partial void LogRegistered(Guid credentialRecordId);
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text.Json;
+using Fido2NetLib;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
+using OmePortal.Web.Hosting;
+using OmePortal.Web.Resources;
+
+namespace OmePortal.Web.Access.Passkeys;
+
+/// <summary>What the browser posts to finish a registration: an optional name and <c>credential.toJSON()</c>.</summary>
+public sealed record PasskeyRegistrationRequest(string? Name, AuthenticatorAttestationRawResponse? Credential);
+
+/// <summary>What the browser posts to finish a sign-in: where to go next and <c>credential.toJSON()</c>.</summary>
+public sealed record PasskeySignInRequest(string? ReturnUrl, AuthenticatorAssertionRawResponse? Credential);
+
+/// <summary>Where the browser goes after a passkey sign-in.</summary>
+public sealed record PasskeySignedIn(string Redirect);
+
+/// <summary>
+/// The four JSON endpoints of the ceremonies. Every one is a POST that needs the antiforgery token
+/// (header <c>RequestVerificationToken</c>), is rate limited like the passcode pages, and keeps the
+/// ceremony's challenge id in a short-lived <c>__Host-</c> cookie (the options themselves stay on the server).
+/// </summary>
+public static class PasskeyEndpoints
+{
+    public const string ChallengeCookie = "__Host-omeportal-passkey";
+    public const int MaxNameLength = 100;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/passkeys").RequireRateLimiting(AccessExtensions.SignInRateLimit);
+        group.MapPost("/registration/options", BeginRegistrationAsync);
+        group.MapPost("/registration", CompleteRegistrationAsync);
+        group.MapPost("/signin/options", BeginSignInAsync);
+        group.MapPost("/signin", CompleteSignInAsync);
+    }
+
+    private static async Task<Results<ContentHttpResult, UnauthorizedHttpResult, BadRequest<ProblemDetails>>> BeginRegistrationAsync(
+        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, CancellationToken cancellationToken)
+    {
+        if (context.User.RecipientAddress() is not { } address)
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            return Problem("The request did not carry a valid antiforgery token.");
+        }
+
+        var (challengeId, json) = await ceremonies.BeginRegistrationAsync(address, cancellationToken);
+        SetChallenge(context, challengeId);
+        return TypedResults.Text(json, "application/json");
+    }
+
+    private static async Task<Results<Ok, UnauthorizedHttpResult, BadRequest<ProblemDetails>>> CompleteRegistrationAsync(
+        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, TimeProvider time,
+        IStringLocalizer<PasskeysResource> text, CancellationToken cancellationToken)
+    {
+        if (context.User.RecipientAddress() is not { } address)
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            return Problem("The request did not carry a valid antiforgery token.");
+        }
+
+        var request = await ReadAsync<PasskeyRegistrationRequest>(context, cancellationToken);
+        var challengeId = TakeChallenge(context);
+        if (request?.Credential is not { } credential)
+        {
+            return Problem("The request is not a passkey registration.");
+        }
+
+        var name = request.Name?.Trim() is { Length: > 0 } given ? given[..Math.Min(given.Length, MaxNameLength)]
+            : text["DefaultName", time.GetUtcNow().UtcDateTime.ToString("d", CultureInfo.CurrentUICulture)].Value;
+        return await ceremonies.CompleteRegistrationAsync(challengeId, address, name, credential, cancellationToken)
+            ? TypedResults.Ok()
+            : Problem("The passkey could not be registered.");
+    }
+
+    private static async Task<Results<ContentHttpResult, BadRequest<ProblemDetails>>> BeginSignInAsync(
+        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, CancellationToken cancellationToken)
+    {
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            return Problem("The request did not carry a valid antiforgery token.");
+        }
+
+        var (challengeId, json) = await ceremonies.BeginSignInAsync(cancellationToken);
+        SetChallenge(context, challengeId);
+        return TypedResults.Text(json, "application/json");
+    }
+
+    private static async Task<Results<Ok<PasskeySignedIn>, BadRequest<ProblemDetails>>> CompleteSignInAsync(
+        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, CancellationToken cancellationToken)
+    {
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            return Problem("The request did not carry a valid antiforgery token.");
+        }
+
+        var request = await ReadAsync<PasskeySignInRequest>(context, cancellationToken);
+        var challengeId = TakeChallenge(context);
+        if (request?.Credential is not { } credential)
+        {
+            return Problem("The request is not a passkey sign-in.");
+        }
+
+        switch (await ceremonies.CompleteSignInAsync(challengeId, credential, cancellationToken))
+        {
+            case PasskeySignIn.Verified verified:
+                // The same session as a passcode sign-in, for the credential's own address only.
+                await RecipientAuthenticationHandler.SignInAsync(context, verified.Address, "passkey");
+                return TypedResults.Ok(new PasskeySignedIn(HostingExtensions.IsLocal(request.ReturnUrl) ? request.ReturnUrl! : "/inbox"));
+            case PasskeySignIn.Refused:
+                return Problem("The passkey did not sign in.");
+            default:
+                throw new System.Diagnostics.UnreachableException();
+        }
+    }
+
+    private static async Task<T?> ReadAsync<T>(HttpContext context, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!context.Request.HasJsonContentType())
+        {
+            return null;
+        }
+
+        try
+        {
+            return await context.Request.ReadFromJsonAsync<T>(cancellationToken);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void SetChallenge(HttpContext context, Guid challengeId) =>
+        context.Response.Cookies.Append(ChallengeCookie, challengeId.ToString(), new CookieOptions
+        {
+            Secure = true,
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Path = "/",
+            MaxAge = TimeSpan.FromMinutes(15),
+            IsEssential = true,
+        });
+
+    /// <summary>The ceremony's challenge id (the cookie is removed: a challenge is good for one answer).</summary>
+    private static Guid? TakeChallenge(HttpContext context)
+    {
+        context.Response.Cookies.Delete(ChallengeCookie, new CookieOptions { Secure = true, HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
+        return context.Request.Cookies.TryGetValue(ChallengeCookie, out var value) && Guid.TryParse(value, out var id) ? id : null;
+    }
+
+    private static BadRequest<ProblemDetails> Problem(string detail) =>
+        TypedResults.BadRequest(new ProblemDetails { Status = StatusCodes.Status400BadRequest, Title = "Passkey request refused", Detail = detail });
+}
