@@ -211,8 +211,8 @@ public sealed class Passcodes(
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.BurnedAt, now), cancellationToken);
         }
 
-        // Counted in SQL: a read-modify-write in .NET loses counts when failures arrive at once.
-        await EnsureAddressRowAsync(challenge.Address, cancellationToken);
+        // Counted in SQL: a read-modify-write in .NET loses counts when failures arrive at once. The
+        // address row exists: StartAsync made it before the challenge.
         await db.RecipientLockouts.Where(l => l.Address == challenge.Address)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.ConsecutiveFailures, l => l.ConsecutiveFailures + 1), cancellationToken);
         var maxFailures = Options.MaxConsecutiveFailures;

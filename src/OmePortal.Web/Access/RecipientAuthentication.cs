@@ -97,6 +97,11 @@ public static class RecipientPrincipal
         user.Identities.FirstOrDefault(i => i.AuthenticationType == RecipientAuthenticationHandler.SchemeName && i.IsAuthenticated)
             ?.FindFirst(RecipientAuthenticationHandler.AddressClaim)?.Value;
 
+    /// <summary>The address of a recipient that the recipient policy already let in (normalised); throws otherwise.</summary>
+    public static string RequiredRecipientAddress(this ClaimsPrincipal user) =>
+        OmePortal.Core.Mime.AddressNormalizer.Normalize(
+            user.RecipientAddress() ?? throw new InvalidOperationException("The recipient policy lets only signed-in recipients in."));
+
     public static string? RecipientSignInMethod(this ClaimsPrincipal user) =>
         user.FindFirst(RecipientAuthenticationHandler.MethodClaim)?.Value;
 }

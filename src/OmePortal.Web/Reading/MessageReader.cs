@@ -59,11 +59,14 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
     /// The decrypted original MIME of an opened message: a seekable stream (dispose it), or null when
     /// the message was shredded after it was opened.
     /// </summary>
-    public async Task<Stream?> OpenContentAsync(OpenedMessage message, CancellationToken cancellationToken)
+    public Task<Stream?> OpenContentAsync(OpenedMessage message, CancellationToken cancellationToken) =>
+        OpenContentAsync(message.Record, cancellationToken);
+
+    private async Task<Stream?> OpenContentAsync(MessageRecord record, CancellationToken cancellationToken)
     {
         try
         {
-            return await vault.OpenBlobAsync(db, message.Record, BlobPurpose.Content, cancellationToken) switch
+            return await vault.OpenBlobAsync(db, record, BlobPurpose.Content, cancellationToken) switch
             {
                 VaultReadResult.Opened opened => opened.Plaintext,
                 VaultReadResult.Shredded => null,
@@ -204,27 +207,18 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
     /// </summary>
     private async Task<RenderModel> RerenderAsync(MessageRecord record, RenderModel stale, CancellationToken cancellationToken)
     {
-        VaultReadResult content;
-        try
-        {
-            content = await vault.OpenBlobAsync(db, record, BlobPurpose.Content, cancellationToken);
-        }
-        catch (FileNotFoundException)
-        {
-            return stale;
-        }
-
-        if (content is not VaultReadResult.Opened opened)
+        var content = await OpenContentAsync(record, cancellationToken);
+        if (content is null)
         {
             return stale;
         }
 
         RenderModel fresh;
-        await using (opened.Plaintext)
+        await using (content)
         {
             // Recipients only matter to intake; the message's own rows stand in for the envelope so a Bcc-only message parses too.
             var recipients = await db.Recipients.Where(r => r.MessageId == record.Id).Select(r => r.Address).ToListAsync(cancellationToken);
-            if (MessageParser.Parse(opened.Plaintext, recipients, cancellationToken) is not ParseOutcome.Parsed parsed)
+            if (MessageParser.Parse(content, recipients, cancellationToken) is not ParseOutcome.Parsed parsed)
             {
                 return stale;
             }

@@ -59,8 +59,11 @@ public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, 
 
     /// <summary>Encrypts <paramref name="plaintext"/> into a new durable blob of the message.</summary>
     public Task<long> WriteBlobAsync(MessageKey key, Guid tenantId, Guid messageId, BlobPurpose purpose, Stream plaintext, CancellationToken cancellationToken) =>
+        WriteBlobAsync(BlobName(tenantId, messageId, purpose), key, tenantId, messageId, purpose, plaintext, cancellationToken);
+
+    private Task<long> WriteBlobAsync(string name, MessageKey key, Guid tenantId, Guid messageId, BlobPurpose purpose, Stream plaintext, CancellationToken cancellationToken) =>
         blobs.WriteAsync(
-            BlobName(tenantId, messageId, purpose),
+            name,
             (destination, ct) => VaultStream.EncryptAsync(key, new BlobContext(tenantId, messageId, purpose), plaintext, destination, ct),
             cancellationToken);
 
@@ -133,10 +136,7 @@ public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, 
         using (available.Key)
         using (var plaintext = new MemoryStream(RenderModelSerializer.Serialize(model), writable: false))
         {
-            await blobs.WriteAsync(
-                name,
-                (destination, ct) => VaultStream.EncryptAsync(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.RenderModel), plaintext, destination, ct),
-                cancellationToken);
+            await WriteBlobAsync(name, available.Key, message.TenantId, message.Id, BlobPurpose.RenderModel, plaintext, cancellationToken);
         }
 
         var previous = message.RenderBlob;

@@ -2,9 +2,9 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
-using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Web.Access;
+using OmePortal.Web.Reading;
 
 namespace OmePortal.Web.Pages.Security;
 
@@ -18,8 +18,8 @@ public sealed class RemovePasskeyModel(OmePortalDbContext db) : PageModel
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-store";
-        Address = SignedInAddress();
+        ReadingHeaders.NoStore(Response);
+        Address = User.RequiredRecipientAddress();
         var address = Address;
         Name = await db.PasskeyCredentials.AsNoTracking()
             .Where(c => c.Id == id && c.Address == address)
@@ -35,7 +35,7 @@ public sealed class RemovePasskeyModel(OmePortalDbContext db) : PageModel
 
     public async Task<IActionResult> OnPostAsync(Guid id, CancellationToken cancellationToken)
     {
-        var address = SignedInAddress();
+        var address = User.RequiredRecipientAddress();
         var removed = await db.PasskeyCredentials.Where(c => c.Id == id && c.Address == address).ExecuteDeleteAsync(cancellationToken);
         if (removed == 0)
         {
@@ -44,7 +44,4 @@ public sealed class RemovePasskeyModel(OmePortalDbContext db) : PageModel
 
         return LocalRedirect("/security?status=removed");
     }
-
-    private string SignedInAddress() =>
-        AddressNormalizer.Normalize(User.RecipientAddress() ?? throw new InvalidOperationException("The recipient policy lets only signed-in recipients in."));
 }

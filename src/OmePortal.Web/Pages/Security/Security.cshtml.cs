@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
-using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Web.Access;
+using OmePortal.Web.Reading;
 using OmePortal.Web.Access.Passkeys;
 using OmePortal.Web.Resources;
 
@@ -41,7 +41,7 @@ public sealed class SecurityModel(OmePortalDbContext db, IStringLocalizer<Passke
 
     public async Task<IActionResult> OnPostRenameAsync(Guid id, string? name, CancellationToken cancellationToken)
     {
-        var address = SignedInAddress();
+        var address = User.RequiredRecipientAddress();
         var trimmed = name?.Trim();
         if (string.IsNullOrEmpty(trimmed) || trimmed.Length > PasskeyEndpoints.MaxNameLength)
         {
@@ -61,8 +61,8 @@ public sealed class SecurityModel(OmePortalDbContext db, IStringLocalizer<Passke
 
     private async Task<IActionResult> ShowAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-store";
-        Address = SignedInAddress();
+        ReadingHeaders.NoStore(Response);
+        Address = User.RequiredRecipientAddress();
         var address = Address;
         Passkeys = await db.PasskeyCredentials.AsNoTracking()
             .Where(c => c.Address == address)
@@ -71,9 +71,6 @@ public sealed class SecurityModel(OmePortalDbContext db, IStringLocalizer<Passke
             .ToListAsync(cancellationToken);
         return Page();
     }
-
-    private string SignedInAddress() =>
-        AddressNormalizer.Normalize(User.RecipientAddress() ?? throw new InvalidOperationException("The recipient policy lets only signed-in recipients in."));
 }
 
 public sealed record PasskeyListItem(Guid Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
