@@ -223,3 +223,50 @@ public sealed class PasskeyChallenge
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? ConsumedAt { get; set; }
 }
+
+/// <summary>What an audit event records (DESIGN §9). Stored as its number: append new kinds at the end, never renumber.</summary>
+public enum AuditEventKind
+{
+    MessageReceived = 0,
+    NotificationSent = 1,
+    NotificationFailed = 2,
+    PasscodeSent = 3,
+    PasscodeFailed = 4,
+    SignedIn = 5,
+    MessageViewed = 6,
+    AttachmentDownloaded = 7,
+    Replied = 8,
+    Forwarded = 9,
+    MessageRevoked = 10,
+    MessageExpired = 11,
+    MessageShredded = 12,
+    KeyRotated = 13,
+    ApiKeyCreated = 14,
+    ApiKeyRevoked = 15,
+    TemplateChanged = 16,
+    RuleChanged = 17,
+    AdminSignedIn = 18,
+    AdminSignInFailed = 19,
+    AdminChanged = 20,
+    TenantChanged = 21,
+}
+
+/// <summary>
+/// One entry of the append-only audit log. Never updated or deleted by the portal; holds metadata
+/// only (addresses, ids, a method name), never message content.
+/// </summary>
+public sealed class AuditEvent
+{
+    public long Id { get; set; }
+    public Guid TenantId { get; set; }
+    public DateTimeOffset At { get; set; }
+    public AuditEventKind Kind { get; set; }
+
+    /// <summary>Who did it: a recipient or admin address, "system", or "api:&lt;key prefix&gt;".</summary>
+    public required string Actor { get; set; }
+    public Guid? MessageId { get; set; }
+    public Guid? RecipientId { get; set; }
+
+    /// <summary>A short machine-readable detail: the sign-in method, the attachment index, the rule name, ...</summary>
+    public string? Detail { get; set; }
+}

@@ -21,6 +21,7 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
     public DbSet<RecipientSession> RecipientSessions => Set<RecipientSession>();
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
     public DbSet<PasskeyChallenge> PasskeyChallenges => Set<PasskeyChallenge>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -97,6 +98,13 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
             e.HasIndex(c => c.ExpiresAt);
             e.Property(c => c.Purpose).HasMaxLength(16);
             e.Property(c => c.Address).HasMaxLength(320);
+        });
+        modelBuilder.Entity<AuditEvent>(e =>
+        {
+            e.HasIndex(a => new { a.TenantId, a.At });
+            e.HasIndex(a => a.MessageId);
+            e.Property(a => a.Actor).HasMaxLength(320);
+            e.Property(a => a.Detail).HasMaxLength(500);
         });
         modelBuilder.Entity<OutboundMailRecord>(e =>
         {

@@ -1,3 +1,4 @@
+using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Intake;
 using OmePortal.Web.Tenancy;
@@ -19,6 +20,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 
 builder.AddPortalHosting();
 builder.AddStorage();
+builder.AddAudit();
 builder.AddVault();
 builder.AddIntake();
 builder.AddNotifications();
