@@ -19,6 +19,7 @@ public static class AccessExtensions
         builder.Services.AddOptions<PasscodeOptions>().BindConfiguration(PasscodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<RecipientSessions>();
         builder.Services.AddScoped<RecipientAccess>();
+        builder.Services.AddScoped<LoadedMessages>();
         builder.Services.AddScoped<Passcodes>();
         // The recipient cookie is the default: every page knows who (if anyone) is signed in.
         builder.Services.AddAuthentication(RecipientAuthenticationHandler.SchemeName)

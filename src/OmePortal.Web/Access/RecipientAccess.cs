@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Core.Access;
 using OmePortal.Core.Branding;
+using OmePortal.Core.Mime;
 using OmePortal.Data;
 
 namespace OmePortal.Web.Access;
@@ -10,36 +11,41 @@ namespace OmePortal.Web.Access;
 /// Loads the facts about a message and asks <see cref="AccessPolicy"/>. Every page, frame, image,
 /// download and reply endpoint goes through <see cref="DecideAsync"/>; nothing reads a message without it.
 /// </summary>
-public sealed class RecipientAccess(OmePortalDbContext db, TimeProvider time)
+public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded, TimeProvider time)
 {
     public async Task<AccessDecision> DecideAsync(Guid messageId, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var message = await db.Messages.AsNoTracking()
-            .Where(m => m.Id == messageId)
-            .Select(m => new
+        var address = user.RecipientAddress();
+        if (address is null)
+        {
+            // Only a visitor who still has to sign in is told which methods the message's brand allows.
+            var templateJson = await db.Messages.AsNoTracking()
+                .Where(m => m.Id == messageId)
+                .Select(m => db.BrandTemplates.Where(t => t.Id == m.TemplateId).Select(t => t.Json).FirstOrDefault())
+                .FirstOrDefaultAsync(cancellationToken);
+            var methods = SignInMethods.Passcode;
+            if (templateJson is not null && !BrandSerializer.FromJson(templateJson, null).OtpEnabled)
             {
-                m.Id,
-                m.Protection,
-                m.SenderAddress,
-                m.ExpiresAt,
-                Shredded = m.WrappedKey == null,
-                m.TemplateId,
-                Recipients = m.Recipients.Select(r => new RecipientFacts(r.Id, r.Address, r.RevokedAt != null)).ToList(),
-            })
-            .SingleOrDefaultAsync(cancellationToken);
+                methods &= ~SignInMethods.Passcode;
+            }
+
+            return new AccessDecision.NeedsSignIn(methods);
+        }
+
+        // One query: the message row and, of its recipients, only the reader's own rows (the policy looks at no others).
+        var normalized = AddressNormalizer.Normalize(address);
+        var message = await db.Messages.AsNoTracking()
+            .Include(m => m.Recipients.Where(r => r.Address == normalized))
+            .SingleOrDefaultAsync(m => m.Id == messageId, cancellationToken);
         if (message is null)
         {
-            return AccessPolicy.Decide(null, user.RecipientAddress(), time.GetUtcNow());
+            return AccessPolicy.Decide(null, address, time.GetUtcNow());
         }
 
-        var methods = SignInMethods.Passcode;
-        var template = await db.BrandTemplates.AsNoTracking().Where(t => t.Id == message.TemplateId).Select(t => t.Json).SingleOrDefaultAsync(cancellationToken);
-        if (template is not null && !BrandSerializer.FromJson(template, null).OtpEnabled)
-        {
-            methods &= ~SignInMethods.Passcode;
-        }
-
-        var facts = new MessageFacts(message.Id, message.Protection, message.SenderAddress, message.ExpiresAt, message.Shredded, methods, message.Recipients);
-        return AccessPolicy.Decide(facts, user.RecipientAddress(), time.GetUtcNow());
+        loaded.Remember(message);
+        var facts = new MessageFacts(
+            message.Id, message.Protection, message.SenderAddress, message.ExpiresAt, message.WrappedKey is null, SignInMethods.Passcode,
+            [.. message.Recipients.Select(r => new RecipientFacts(r.Id, r.Address, r.RevokedAt != null))]);
+        return AccessPolicy.Decide(facts, address, time.GetUtcNow());
     }
 }

@@ -4,6 +4,8 @@ using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
+using OmePortal.Web.Access;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Vault;
 
 namespace OmePortal.Web.Reading;
@@ -38,14 +40,16 @@ public sealed record InboxPage(IReadOnlyList<ListedMessage> Messages, int Page, 
 /// <see cref="AccessDecision.Granted"/>, so nothing here can be reached without asking the access decision first;
 /// the lists apply <see cref="AccessPolicy"/> to every row themselves.
 /// </summary>
-public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, TimeProvider time)
+public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, LoadedMessages loaded, AuditLog audit, TimeProvider time)
 {
     public const int PageSize = 25;
 
     /// <summary>Loads the message and decrypts its render model; null when it was shredded meanwhile.</summary>
     public async Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, CancellationToken cancellationToken)
     {
-        var record = await db.Messages.AsNoTracking().SingleOrDefaultAsync(m => m.Id == access.MessageId, cancellationToken);
+        var record = loaded.Take(access.MessageId)
+            ?? await db.Messages.AsNoTracking().Include(m => m.Recipients.Where(r => r.Id == access.RecipientId))
+                .SingleOrDefaultAsync(m => m.Id == access.MessageId, cancellationToken);
         if (record is null)
         {
             return null;
@@ -81,12 +85,37 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
     }
 
     /// <summary>Records the first time this recipient opened the message (later views change nothing).</summary>
-    public Task MarkViewedAsync(AccessDecision.Granted access, CancellationToken cancellationToken)
+    public Task MarkViewedAsync(OpenedMessage message, CancellationToken cancellationToken)
     {
+        var access = message.Access;
+        if (message.Record.Recipients.Any(r => r.Id == access.RecipientId && r.FirstViewedAt is not null))
+        {
+            // A page view of a message already read must not take the database's write lock.
+            return Task.CompletedTask;
+        }
+
+        return MarkFirstViewAsync(message, cancellationToken);
+    }
+
+    /// <summary>
+    /// Only the request whose UPDATE set FirstViewedAt writes the view event, in the same transaction:
+    /// one event per recipient however many first views race, and no write on any later view.
+    /// </summary>
+    private async Task MarkFirstViewAsync(OpenedMessage message, CancellationToken cancellationToken)
+    {
+        var access = message.Access;
         var now = time.GetUtcNow();
-        return db.Recipients
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var changed = await db.Recipients
             .Where(r => r.Id == access.RecipientId && r.FirstViewedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.FirstViewedAt, now), cancellationToken);
+        if (changed == 1)
+        {
+            audit.Add(message.Record.TenantId, AuditEventKind.MessageViewed, access.Address, access.MessageId, access.RecipientId);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -186,7 +215,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
                 RenderModel? model;
                 await using (opened.Plaintext)
                 {
-                    model = await RenderModelSerializer.DeserializeAsync(opened.Plaintext, cancellationToken);
+                    model = await DeserializeBufferedAsync(opened.Plaintext, cancellationToken);
                 }
 
                 return model is not null && model.PolicyVersion < EmailHtmlSanitizer.PolicyVersion
@@ -229,6 +258,18 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Tim
 
         await vault.ReplaceRenderModelAsync(db, record, fresh, cancellationToken);
         return fresh;
+    }
+
+    /// <summary>
+    /// A render model is small (the sanitised body and a list of parts): decrypting it into one buffer
+    /// and parsing that synchronously costs far less than System.Text.Json's async path over the
+    /// decrypting stream.
+    /// </summary>
+    private static async Task<RenderModel> DeserializeBufferedAsync(Stream plaintext, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(plaintext.CanSeek ? (int)Math.Min(plaintext.Length, int.MaxValue) : 0);
+        await plaintext.CopyToAsync(buffer, cancellationToken);
+        return RenderModelSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     private sealed record Row(MessageRecord Message, List<Mine> Mine);

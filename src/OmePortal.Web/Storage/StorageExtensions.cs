@@ -24,7 +24,7 @@ public static class StorageExtensions
             var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var connectionString = database.ConnectionString
                 ?? $"Data Source={sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("omeportal.db")}";
-            o.UseSqlite(connectionString).AddInterceptors(new SqliteDurabilityInterceptor());
+            o.UseSqlite(connectionString).AddInterceptors(SqliteDurabilityInterceptor.Instance);
         });
         builder.Services.AddDbContext<PostgresOmePortalDbContext>((sp, o) =>
             o.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));

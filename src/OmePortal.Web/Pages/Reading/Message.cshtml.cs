@@ -45,7 +45,7 @@ public sealed class MessageModel(RecipientAccess access, MessageReader reader) :
                 }
 
                 ShowImages = images == "1";
-                await reader.MarkViewedAsync(granted, cancellationToken);
+                await reader.MarkViewedAsync(Message, cancellationToken);
                 Thread = await reader.ThreadAsync(Message, cancellationToken);
                 return Page();
             case AccessDecision.NeedsSignIn:
