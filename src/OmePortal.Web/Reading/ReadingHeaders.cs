@@ -11,7 +11,8 @@ public static class ReadingHeaders
     /// <summary>Message content never lands in a cache (browser, proxy or back/forward cache).</summary>
     public static void NoStore(HttpResponse response)
     {
-        response.Headers.CacheControl = "no-store";
+        // Exactly what antiforgery sets for a page with a form: it then has nothing to override and nothing to warn about.
+        response.Headers.CacheControl = "no-cache, no-store";
         response.Headers.Pragma = "no-cache";
     }
 

@@ -29,9 +29,19 @@ public static class StorageExtensions
         builder.Services.AddDbContext<PostgresOmePortalDbContext>((sp, o) =>
             o.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
         builder.Services.AddScoped<OmePortalDbContext>(sp =>
-            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
-                ? sp.GetRequiredService<PostgresOmePortalDbContext>()
-                : sp.GetRequiredService<SqliteOmePortalDbContext>());
+        {
+            if (sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres)
+            {
+                return sp.GetRequiredService<PostgresOmePortalDbContext>();
+            }
+
+            // EF opens and closes the connection around every query; for SQLite each open goes through the
+            // pool's single lock and re-registers EF's SQL functions. One open per scope (a request) avoids
+            // both; the context closes it when the scope ends.
+            var sqlite = sp.GetRequiredService<SqliteOmePortalDbContext>();
+            sqlite.Database.OpenConnection();
+            return sqlite;
+        });
 
         builder.Services.AddSingleton<IBlobStore>(sp =>
             new FileBlobStore(sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("blobs")));
