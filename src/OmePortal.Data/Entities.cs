@@ -270,3 +270,58 @@ public sealed class AuditEvent
     /// <summary>A short machine-readable detail: the sign-in method, the attachment index, the rule name, ...</summary>
     public string? Detail { get; set; }
 }
+
+/// <summary>
+/// An administrator (ASP.NET Core Identity user). <see cref="TenantId"/> null is a system admin, who
+/// manages tenants and acts for one at a time; otherwise the admin sees only that tenant.
+/// </summary>
+public sealed class AdminUser : Microsoft.AspNetCore.Identity.IdentityUser<Guid>
+{
+    public Guid? TenantId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A single-use link that lets someone create an admin account: the first-run setup link (no tenant,
+/// no address: makes the system admin) or an invitation to a tenant admin. Only the token's SHA-256 is kept.
+/// </summary>
+public sealed class AdminInvitation
+{
+    public Guid Id { get; set; }
+    public required byte[] TokenHash { get; set; }
+
+    /// <summary>Null: the account made is a system admin.</summary>
+    public Guid? TenantId { get; set; }
+
+    /// <summary>The invited address (fixed by the inviter); null for the setup link, where the person chooses it.</summary>
+    public string? Email { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? UsedAt { get; set; }
+}
+
+/// <summary>
+/// A mail-flow rule (DESIGN §9). Conditions and action are JSON in the shape of
+/// <c>OmePortal.Core.Rules.RuleConditions</c> / <c>RuleAction</c>, validated whenever a row is loaded.
+/// </summary>
+public sealed class MailFlowRuleRecord
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>Lower runs first.</summary>
+    public int Priority { get; set; }
+    public bool Enabled { get; set; }
+    public bool StopProcessing { get; set; }
+    public required string ConditionsJson { get; set; }
+    public required string ActionJson { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A domain the tenant owns: recipients there are internal for the rule condition "recipient is external".</summary>
+public sealed class TenantDomainRecord
+{
+    public Guid TenantId { get; set; }
+    public required string Domain { get; set; }
+}

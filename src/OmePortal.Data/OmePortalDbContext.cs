@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -7,8 +9,9 @@ namespace OmePortal.Data;
 /// The portal's model. One subclass per provider carries that provider's migrations
 /// (<see cref="SqliteOmePortalDbContext"/>, <see cref="PostgresOmePortalDbContext"/>); services ask for this type.
 /// </summary>
-public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(options)
+public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbContext<AdminUser, IdentityRole<Guid>, Guid>(options)
 {
+    public DbSet<AdminInvitation> AdminInvitations => Set<AdminInvitation>();
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantKeyRecord> TenantKeys => Set<TenantKeyRecord>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
@@ -22,9 +25,32 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
     public DbSet<PasskeyChallenge> PasskeyChallenges => Set<PasskeyChallenge>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<MailFlowRuleRecord> MailFlowRules => Set<MailFlowRuleRecord>();
+    public DbSet<TenantDomainRecord> TenantDomains => Set<TenantDomainRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Admin accounts (ASP.NET Core Identity): the Identity tables under admin names, tied to tenants.
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<AdminUser>(e =>
+        {
+            e.ToTable("AdminUsers");
+            e.HasIndex(u => u.TenantId);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(u => u.TenantId);
+        });
+        modelBuilder.Entity<IdentityRole<Guid>>().ToTable("AdminRoles");
+        modelBuilder.Entity<IdentityUserRole<Guid>>().ToTable("AdminUserRoles");
+        modelBuilder.Entity<IdentityUserClaim<Guid>>().ToTable("AdminUserClaims");
+        modelBuilder.Entity<IdentityUserLogin<Guid>>().ToTable("AdminUserLogins");
+        modelBuilder.Entity<IdentityUserToken<Guid>>().ToTable("AdminUserTokens");
+        modelBuilder.Entity<IdentityRoleClaim<Guid>>().ToTable("AdminRoleClaims");
+        modelBuilder.Entity<AdminInvitation>(e =>
+        {
+            e.HasIndex(i => i.TokenHash).IsUnique();
+            e.Property(i => i.Email).HasMaxLength(256);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(i => i.TenantId);
+        });
+
         modelBuilder.Entity<Tenant>(e =>
         {
             e.HasIndex(t => t.Slug).IsUnique();
@@ -105,6 +131,22 @@ public abstract class OmePortalDbContext(DbContextOptions options) : DbContext(o
             e.HasIndex(a => a.MessageId);
             e.Property(a => a.Actor).HasMaxLength(320);
             e.Property(a => a.Detail).HasMaxLength(500);
+        });
+        // Mail-flow rules and the tenant's own domains (rules helper).
+        modelBuilder.Entity<MailFlowRuleRecord>(e =>
+        {
+            e.HasIndex(r => new { r.TenantId, r.Priority });
+            e.HasIndex(r => new { r.TenantId, r.Name }).IsUnique();
+            e.Property(r => r.Name).HasMaxLength(100);
+            e.Property(r => r.ConditionsJson).HasMaxLength(100_000);
+            e.Property(r => r.ActionJson).HasMaxLength(2_000);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId);
+        });
+        modelBuilder.Entity<TenantDomainRecord>(e =>
+        {
+            e.HasKey(d => new { d.TenantId, d.Domain });
+            e.Property(d => d.Domain).HasMaxLength(253);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(d => d.TenantId);
         });
         modelBuilder.Entity<OutboundMailRecord>(e =>
         {

@@ -1,3 +1,4 @@
+using OmePortal.Web.Admin.Branding;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Intake;
@@ -25,10 +26,16 @@ builder.AddVault();
 builder.AddIntake();
 builder.AddNotifications();
 builder.AddSmtpGateway();
+builder.AddRules();
 builder.AddRecipientAccess();
 builder.AddPasskeys();
+builder.AddExternalSignIn();
 builder.AddReading();
 builder.AddReplies();
+builder.AddAdmin();
+builder.AddBranding();
+builder.AddRevocation();
+builder.AddKeysAdmin();
 
 var app = builder.Build();
 if (await Commands.TryRunAsync(app, args))
@@ -39,12 +46,14 @@ if (await Commands.TryRunAsync(app, args))
 await app.Services.GetRequiredService<PortalInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
 
 app.UsePortalPipeline();
+app.UseAdmin();
 app.MapHealth();
 app.MapLanguageSwitch();
 app.MapMessagesApi();
 app.MapReading();
 app.MapReplies();
 app.MapPasskeys();
+app.MapExternalSignIn();
 app.MapRazorPages();
 if (app.Environment.IsDevelopment())
 {

@@ -20,6 +20,7 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
     private readonly ConcurrentQueue<MimeMessage> _received = new();
+    private readonly ConcurrentQueue<ReceivedMail> _raw = new();
 
     public SmtpSink(int? port = null)
     {
@@ -43,6 +44,9 @@ public sealed class SmtpSink : IAsyncDisposable
     public string CertificateSha256 => Convert.ToHexString(SHA256.HashData(Certificate.RawData));
 
     public IReadOnlyCollection<MimeMessage> Received => _received;
+
+    /// <summary>Every accepted message as it arrived: envelope and the exact DATA bytes (without the final CRLF.CRLF).</summary>
+    public IReadOnlyCollection<ReceivedMail> RawReceived => _raw;
 
     /// <summary>Set to answer every message with 451 (a relay that is temporarily unwell).</summary>
     public bool Refuse { get; set; }
@@ -99,9 +103,17 @@ public sealed class SmtpSink : IAsyncDisposable
                 return Task.FromResult(new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "try later"));
             }
 
-            using var stream = new MemoryStream(buffer.ToArray());
+            var bytes = buffer.ToArray();
+            sink._raw.Enqueue(new ReceivedMail(
+                transaction.From is { } from ? $"{from.User}@{from.Host}" : null,
+                [.. transaction.To.Select(t => $"{t.User}@{t.Host}")],
+                bytes));
+            using var stream = new MemoryStream(bytes);
             sink._received.Enqueue(MimeMessage.Load(stream));
             return Task.FromResult(SmtpResponse.Ok);
         }
     }
 }
+
+/// <summary>One message as an <see cref="SmtpSink"/> received it.</summary>
+public sealed record ReceivedMail(string? From, IReadOnlyList<string> To, byte[] Data);

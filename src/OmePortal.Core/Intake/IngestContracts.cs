@@ -22,7 +22,8 @@ public sealed record IngestRequest(
     string? EnvelopeSender = null,
     IReadOnlyList<string>? EnvelopeRecipients = null,
     Guid? ConversationId = null,
-    Guid? InReplyToMessageId = null);
+    Guid? InReplyToMessageId = null,
+    string? Actor = null);
 
 public sealed record IngestedRecipient(string Address, string Link);
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OmePortal.Core.Mime;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Notifications;
 using OmePortal.Web.Vault;
 using OtpNet;
@@ -49,6 +50,7 @@ public sealed class Passcodes(
     OmePortalDbContext db,
     MasterKeyHolder master,
     OutboxSignal outbox,
+    RecipientAuditTrail audit,
     IOptions<PasscodeOptions> options,
     TimeProvider time)
 {
@@ -120,6 +122,7 @@ public sealed class Passcodes(
                 NextAttemptAt = now,
                 SealedPayload = SealForOutbox(code, challenge.ReferenceCode, challenge.ExpiresAt),
             });
+            await audit.AddAsync(AuditEventKind.PasscodeSent, address, messageId, challenge.ReferenceCode, cancellationToken);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -218,6 +221,12 @@ public sealed class Passcodes(
         var maxFailures = Options.MaxConsecutiveFailures;
         await db.RecipientLockouts.Where(l => l.Address == challenge.Address && l.ConsecutiveFailures >= maxFailures)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.CooldownUntil, now + Options.Cooldown).SetProperty(l => l.ConsecutiveFailures, 0), cancellationToken);
+
+        // Looked up for any address (an address with no messages records nothing), so the work hardly differs.
+        await audit.RecordAsync(
+            AuditEventKind.PasscodeFailed, challenge.Address, challenge.MessageId,
+            attempts >= Options.MaxAttemptsPerChallenge ? $"{challenge.ReferenceCode}; burned" : $"{challenge.ReferenceCode}; attempt {attempts}",
+            cancellationToken);
 
         return attempts >= Options.MaxAttemptsPerChallenge
             ? new PasscodeCheck.Dead()

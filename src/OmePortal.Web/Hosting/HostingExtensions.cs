@@ -18,6 +18,7 @@ public static class HostingExtensions
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddSingleton<PortalInitializer>();
+        builder.Services.AddSingleton<TenantProvisioner>();
         builder.Services.AddScoped<OmePortal.Web.Portal.RecipientLinks>();
         builder.Services.AddSingleton<OmePortal.Web.DevOutbox.DevOutboxReader>();
         // No ResourcesPath: resource names then equal the anchor types' full names (Resources/SharedResource.resx).

@@ -19,6 +19,7 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     public const string TenantClaim = "omeportal:tenant";
+    public const string PrefixClaim = "omeportal:apikey-prefix";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -28,13 +29,15 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var tenantId = await apiKeys.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        var presented = header["Bearer ".Length..].Trim();
+        var tenantId = await apiKeys.AuthenticateAsync(presented, Context.RequestAborted);
         if (tenantId is null)
         {
             return AuthenticateResult.Fail("Invalid API key.");
         }
 
-        var identity = new ClaimsIdentity([new Claim(TenantClaim, tenantId.Value.ToString())], SchemeName);
+        // The key's stored prefix (its first characters, not secret): the audit log's "api:<prefix>" actor.
+        var identity = new ClaimsIdentity([new Claim(TenantClaim, tenantId.Value.ToString()), new Claim(PrefixClaim, presented[..Math.Min(12, presented.Length)])], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
@@ -55,4 +58,7 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 
     public static Guid TenantOf(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(TenantClaim)!);
+
+    /// <summary>The audit actor of an API caller: "api:" and the key's prefix.</summary>
+    public static string ActorOf(ClaimsPrincipal user) => "api:" + user.FindFirstValue(PrefixClaim);
 }

@@ -7,6 +7,7 @@ using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Notifications;
 using OmePortal.Web.Vault;
@@ -24,6 +25,7 @@ public sealed partial class MessageIngestor(
     MessageVault vault,
     PublicUrls urls,
     OutboxSignal outbox,
+    AuditLog audit,
     TimeProvider time,
     ILogger<MessageIngestor> logger)
 {
@@ -138,6 +140,7 @@ public sealed partial class MessageIngestor(
             }
 
             db.Messages.Add(message);
+            audit.Add(tenant.Id, AuditEventKind.MessageReceived, ActorOf(request), messageId, detail: SourceName(request.Source));
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -207,6 +210,18 @@ public sealed partial class MessageIngestor(
         LogDuplicate(existing.Id);
         return new IngestResult.Accepted(existing.Id, existing.Protection, existing.ExpiresAt, [], Duplicate: true);
     }
+
+    /// <summary>Who handed the message in: the API key, the verified recipient writing in the portal, or the gateway.</summary>
+    private static string ActorOf(IngestRequest request) =>
+        request.Actor ?? (request.Source == IngestSource.Reply ? AddressOrEmpty(request.EnvelopeSender) : AuditLog.SystemActor);
+
+    private static string SourceName(IngestSource source) => source switch
+    {
+        IngestSource.Api => "api",
+        IngestSource.Smtp => "smtp",
+        IngestSource.Reply => "reply",
+        _ => source.ToString(),
+    };
 
     private static string AddressOrEmpty(string? address) => string.IsNullOrWhiteSpace(address) ? string.Empty : AddressNormalizer.Normalize(address);
 

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 using OmePortal.Core.Intake;
 using OmePortal.Data;
+using OmePortal.Web.Rules;
 
 namespace OmePortal.Web.Intake;
 
@@ -34,6 +35,7 @@ public static class MessagesApi
         string? template,
         string? expiresInDays,
         MessageIngestor ingestor,
+        MailFlowRules rules,
         OmePortalDbContext db,
         CancellationToken cancellationToken)
     {
@@ -84,7 +86,18 @@ public static class MessagesApi
             return TooLarge(limit);
         }
 
-        var result = await ingestor.IngestAsync(new IngestRequest(tenantId, body, IngestSource.Api, level, template, days), cancellationToken);
+        // A caller that chose the protection has decided; otherwise the tenant's mail-flow rules do. A REST caller
+        // always asked for protection, so a message no rule encrypts (or one a rule exempts) is still encrypted,
+        // with the tenant default. A template or expiry given in the query wins over the rule's.
+        if (level is null
+            && await rules.EvaluateAsync(tenantId, body, null, null, cancellationToken) is RulesVerdict.Evaluated { Encryption: { } byRule })
+        {
+            level = byRule.Protection;
+            template = string.IsNullOrWhiteSpace(template) ? byRule.TemplateName : template;
+            days ??= byRule.ExpiresInDays;
+        }
+
+        var result = await ingestor.IngestAsync(new IngestRequest(tenantId, body, IngestSource.Api, level, template, days, Actor: ApiKeyAuthenticationHandler.ActorOf(http.User)), cancellationToken);
         return result switch
         {
             IngestResult.Accepted ok => TypedResults.Created(

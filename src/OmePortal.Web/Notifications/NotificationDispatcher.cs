@@ -6,6 +6,7 @@ using OmePortal.Core.Notifications;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
 using OmePortal.Web.Access;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Vault;
 
@@ -111,6 +112,11 @@ public sealed partial class NotificationDispatcher(
             await transport.SendAsync(notification, cancellationToken);
             mail.SentAt = time.GetUtcNow();
             Finish(mail, OutboundMailStatus.Sent, error: null);
+            if (mail.Kind == OutboundMailKind.Notification)
+            {
+                AuditDelivery(scope.ServiceProvider, mail, AuditEventKind.NotificationSent);
+            }
+
             LogSent(mail.Kind, messageId, mail.Attempts + 1);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -120,6 +126,7 @@ public sealed partial class NotificationDispatcher(
             if (mail.Attempts >= options.Value.MaxAttempts)
             {
                 Finish(mail, OutboundMailStatus.Failed, mail.LastError);
+                AuditDelivery(scope.ServiceProvider, mail, AuditEventKind.NotificationFailed);
             }
             else
             {
@@ -193,6 +200,18 @@ public sealed partial class NotificationDispatcher(
     {
         var template = await db.BrandTemplates.AsNoTracking().SingleAsync(t => t.Id == templateId, cancellationToken);
         return BrandSerializer.FromJson(template.Json, template.Logo is null ? null : new BrandLogo(template.Logo, template.LogoContentType!));
+    }
+
+    /// <summary>Audits a delivery outcome in the same save as the row's new status. A passcode mail sent from the inbox sign-in has no tenant: not audited.</summary>
+    private static void AuditDelivery(IServiceProvider services, OutboundMailRecord mail, AuditEventKind kind)
+    {
+        if (mail.TenantId == Guid.Empty)
+        {
+            return;
+        }
+
+        var detail = mail.Kind == OutboundMailKind.Passcode ? "passcode" : "notification";
+        services.GetRequiredService<AuditLog>().Add(mail.TenantId, kind, AuditLog.SystemActor, mail.MessageId, mail.RecipientId, $"{detail}; attempts {mail.Attempts + (kind == AuditEventKind.NotificationSent ? 1 : 0)}");
     }
 
     /// <summary>Delay after the given number of failed attempts: first, 2×first, 4×first… capped.</summary>

@@ -4,6 +4,7 @@ using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 using OmePortal.Core.Replies;
 using OmePortal.Data;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Intake;
 using OmePortal.Web.Reading;
@@ -37,6 +38,7 @@ public sealed partial class ReplyComposer(
     OmePortalDbContext db,
     MessageIngestor ingestor,
     MessageReader reader,
+    AuditLog audit,
     PublicUrls urls,
     TimeProvider time,
     IOptions<RepliesOptions> options,
@@ -114,6 +116,9 @@ public sealed partial class ReplyComposer(
                             .ExecuteUpdateAsync(s => s.SetProperty(r => r.RepliedAt, now), cancellationToken);
                     }
 
+                    await audit.RecordAsync(
+                        record.TenantId, plan.Mode == ReplyMode.Forward ? AuditEventKind.Forwarded : AuditEventKind.Replied,
+                        original.Access.Address, record.Id, original.Access.RecipientId, $"{plan.Mode.ToString().ToLowerInvariant()}; {accepted.MessageId}", cancellationToken);
                     LogSent(accepted.MessageId, plan.Mode, record.Id, plan.Recipients.Count, attachments.Count);
                     return new ReplySendResult.Sent(accepted.MessageId);
                 case IngestResult.Rejected { Error: IngestError.TooLarge }:

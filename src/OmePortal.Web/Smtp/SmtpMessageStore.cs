@@ -1,6 +1,8 @@
 using System.Buffers;
 using OmePortal.Core.Intake;
+using OmePortal.Core.Rules;
 using OmePortal.Web.Intake;
+using OmePortal.Web.Rules;
 using SmtpServer;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
@@ -9,7 +11,9 @@ using SmtpResponse = SmtpServer.Protocol.SmtpResponse;
 namespace OmePortal.Web.Smtp;
 
 /// <summary>
-/// End of DATA: the message goes through the one ingest path, in its own DI scope. The answer is
+/// End of DATA: the tenant's mail-flow rules decide (in the message's own DI scope). A message they do not
+/// encrypt is relayed unchanged to the smart host before the answer (see <see cref="RelayAsync"/>); the
+/// others go through the one ingest path. The answer is
 /// 250 only once the ingestor says the message is durable (blobs fsynced, database committed); a
 /// rejection of the content is a 5xx, and every other failure a 4xx so that the sending server keeps
 /// the message and tries again. Nothing of the message is logged.
@@ -37,15 +41,31 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, ILogger<Smtp
         {
             using var mime = CopyMessage(buffer);
             await using var scope = scopes.CreateAsyncScope();
+            var sender = SmtpReplies.AsAddress(transaction.From);
+            var rules = await scope.ServiceProvider.GetRequiredService<MailFlowRules>().EvaluateAsync(tenantId, mime, sender, recipients, cancellationToken);
+            var relay = scope.ServiceProvider.GetRequiredService<SmtpRelay>();
+            if (rules is RulesVerdict.Evaluated { Encryption: null } unencrypted)
+            {
+                if (relay.IsConfigured)
+                {
+                    return await RelayAsync(context, relay, tenantId, mime, sender, recipients, unencrypted.Evaluation, cancellationToken);
+                }
+
+                RulesLog.NoRelay(logger, tenantId);
+            }
+
+            // Encrypted: by the rule that said so; with the tenant default when rules are broken (fail closed) or
+            // there is nowhere to relay; an unreadable message goes to the ingestor, which rejects it with the reason.
+            var encryption = (rules as RulesVerdict.Evaluated)?.Encryption;
             var ingestor = scope.ServiceProvider.GetRequiredService<MessageIngestor>();
             var request = new IngestRequest(
                 tenantId,
                 mime,
                 IngestSource.Smtp,
-                Protection: null,
-                TemplateName: null,
-                ExpiresInDays: null,
-                EnvelopeSender: SmtpReplies.AsAddress(transaction.From),
+                Protection: encryption?.Protection,
+                TemplateName: encryption?.TemplateName,
+                ExpiresInDays: encryption?.ExpiresInDays,
+                EnvelopeSender: sender,
                 EnvelopeRecipients: recipients);
             var result = await ingestor.IngestAsync(request, cancellationToken);
             return result switch
@@ -90,6 +110,28 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, ILogger<Smtp
         Span<byte> tail = stackalloc byte[2];
         lastTwo.CopyTo(tail);
         return tail[0] == '\r' && tail[1] == '\n';
+    }
+
+    /// <summary>
+    /// A message no rule encrypts is relayed before the gateway answers: 250 means the smart host has taken it,
+    /// so nothing needs to be queued here; if the smart host is unreachable or refuses, a 4xx makes the sending
+    /// server keep the message and retry (DESIGN §5: nothing is acknowledged that is not durable somewhere).
+    /// </summary>
+    private async Task<SmtpResponse> RelayAsync(ISessionContext context, SmtpRelay relay, Guid tenantId, MemoryStream mime, string? sender, List<string> recipients, RuleEvaluation evaluation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await relay.RelayAsync(mime, sender, recipients, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            RulesLog.RelayFailed(logger, tenantId, exception);
+            return SmtpReplies.RelayFailed;
+        }
+
+        var reason = evaluation.Decision is RuleDecision.DoNotEncrypt exempt ? "rule " + exempt.By.Name : "no rule matched";
+        RulesLog.Relayed(logger, tenantId, reason, mime.Length, recipients.Count);
+        return SmtpReplies.Relayed;
     }
 
     private SmtpResponse Accepted(ISessionContext context, Guid tenantId, IngestResult.Accepted accepted, long size, int recipientCount)

@@ -58,6 +58,10 @@ internal static class SmtpReplies
 {
     public static SmtpResponse Accepted(Guid messageId) => new(SmtpReplyCode.Ok, $"2.0.0 Ok: stored as {messageId:N}");
 
+    public static readonly SmtpResponse Relayed = new(SmtpReplyCode.Ok, "2.0.0 Ok: relayed");
+
+    public static readonly SmtpResponse RelayFailed = new(SmtpReplyCode.Aborted, "4.4.1 The relay host did not accept the message, please try again later");
+
     public static readonly SmtpResponse TemporaryFailure = new(SmtpReplyCode.Aborted, "4.3.0 Temporary failure, please try again later");
 
     public static readonly SmtpResponse NotConfigured = new(SmtpReplyCode.Aborted, "4.3.5 The gateway cannot accept mail for this connector right now");

@@ -9,13 +9,14 @@ namespace OmePortal.Web.Storage;
 /// Every SQLite connection runs in WAL mode with <c>synchronous=FULL</c>: a commit is on disk when
 /// SaveChanges returns, which is what lets intake answer 250/201 right after it. The pragmas belong to
 /// the native connection, which the pool hands out again and again: they run once per native
-/// connection, not at every logical open (EF opens a connection per query).
+/// connection, not at every logical open (EF opens a connection per query). <c>secure_delete</c>
+/// overwrites freed pages, so a shredded message key does not linger in the database file.
 /// </summary>
 internal sealed class SqliteDurabilityInterceptor : DbConnectionInterceptor
 {
     public static readonly SqliteDurabilityInterceptor Instance = new();
 
-    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;";
+    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;";
 
     // Keyed by the native handle object: it lives exactly as long as the native connection.
     private static readonly ConditionalWeakTable<object, object> Prepared = [];

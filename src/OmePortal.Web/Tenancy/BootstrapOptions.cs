@@ -14,4 +14,12 @@ public sealed class BootstrapOptions
 
     /// <summary>The brand that seeds the default template. Defaults to the built-in <c>branding/default</c>.</summary>
     public string? BrandDirectory { get; set; }
+
+    /// <summary>
+    /// With <see cref="AdminPassword"/>: the system admin created at start while no admin exists. Without
+    /// them, a one-time setup link is written to the log instead. The admin enrols an authenticator at first sign-in.
+    /// </summary>
+    public string? AdminEmail { get; set; }
+
+    public string? AdminPassword { get; set; }
 }

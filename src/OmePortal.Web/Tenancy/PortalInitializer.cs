@@ -1,7 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using OmePortal.Core.Branding;
-using OmePortal.Core.Intake;
 using OmePortal.Data;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Vault;
@@ -10,17 +8,16 @@ namespace OmePortal.Web.Tenancy;
 
 /// <summary>
 /// Start-up work that must finish before the portal takes traffic: data folder, migrations, master
-/// key, and on the very first run a default tenant with its key, brand and API key.
+/// key, and on the very first run a default tenant with its key, brand and API key; then, while no
+/// admin exists, the system admin from configuration or a one-time setup link.
 /// </summary>
 public sealed partial class PortalInitializer(
     IServiceProvider services,
     IOptions<OmePortalOptions> portal,
     IOptions<BootstrapOptions> bootstrap,
-    IOptions<IntakeOptions> intake,
     MasterKeyHolder master,
-    TenantKeyRing keyRing,
+    TenantProvisioner tenants,
     Readiness readiness,
-    TimeProvider time,
     ILogger<PortalInitializer> logger)
 {
     public const string InitialApiKeyFile = "initial-api-key.txt";
@@ -48,6 +45,8 @@ public sealed partial class PortalInitializer(
             {
                 await CreateFirstTenantAsync(db, scope.ServiceProvider.GetRequiredService<ApiKeys>(), cancellationToken);
             }
+
+            await scope.ServiceProvider.GetRequiredService<OmePortal.Web.Admin.AdminBootstrap>().EnsureSystemAdminAsync(cancellationToken);
         }
 
         readiness.MarkInitialized();
@@ -56,31 +55,7 @@ public sealed partial class PortalInitializer(
     private async Task CreateFirstTenantAsync(OmePortalDbContext db, ApiKeys apiKeys, CancellationToken cancellationToken)
     {
         var options = bootstrap.Value;
-        var brandDirectory = options.BrandDirectory ?? Path.Combine(AppContext.BaseDirectory, "branding", "default");
-        var brand = BrandLoader.LoadDirectory(brandDirectory);
-        var now = time.GetUtcNow();
-        var tenant = new Tenant
-        {
-            Id = Guid.CreateVersion7(now),
-            Slug = options.TenantSlug,
-            Name = options.TenantName,
-            MaxMessageBytes = intake.Value.DefaultMaxMessageBytes,
-            DefaultProtection = ProtectionLevel.EncryptOnly,
-            CreatedAt = now,
-        };
-        db.Tenants.Add(tenant);
-        db.TenantKeys.Add(keyRing.CreateInitial(tenant.Id));
-        db.BrandTemplates.Add(new BrandTemplateRecord
-        {
-            Id = Guid.CreateVersion7(now),
-            TenantId = tenant.Id,
-            Name = brand.Name,
-            IsDefault = true,
-            Json = BrandSerializer.ToJson(brand),
-            Logo = brand.Logo?.Content,
-            LogoContentType = brand.Logo?.ContentType,
-            UpdatedAt = now,
-        });
+        var tenant = tenants.Add(db, options.TenantSlug, options.TenantName);
 
         var key = string.IsNullOrWhiteSpace(options.ApiKey) ? ApiKeys.NewKey() : options.ApiKey.Trim();
         apiKeys.Add(tenant.Id, "Initial key", key);

@@ -167,21 +167,25 @@ public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, 
     public async Task<int> RewrapAsync(OmePortalDbContext db, Guid tenantId, int batchSize, CancellationToken cancellationToken)
     {
         var active = await keyRing.GetActiveAsync(db, tenantId, cancellationToken);
-        var stale = await db.Messages
+        var stale = await db.Messages.AsNoTracking()
             .Where(m => m.TenantId == tenantId && m.KeyVersion != active.Version && m.WrappedKey != null)
             .OrderBy(m => m.Id)
             .Take(batchSize)
+            .Select(m => new { m.Id, m.KeyVersion, m.WrappedKey })
             .ToListAsync(cancellationToken);
         foreach (var message in stale)
         {
             var old = await keyRing.GetAsync(db, tenantId, message.KeyVersion, cancellationToken)
                 ?? throw new InvalidOperationException($"Tenant key version {message.KeyVersion} is retired but still in use.");
             using var key = MessageKey.Unwrap(old, message.WrappedKey!);
-            message.WrappedKey = key.WrapWith(active);
-            message.KeyVersion = active.Version;
-        }
+            var rewrapped = key.WrapWith(active);
 
-        await db.SaveChangesAsync(cancellationToken);
+            // Conditional: a message shredded (or re-wrapped elsewhere) since it was read keeps that state;
+            // an unconditional save would write a live key back onto a shredded message.
+            await db.Messages
+                .Where(m => m.Id == message.Id && m.KeyVersion == message.KeyVersion && m.WrappedKey != null)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.WrappedKey, rewrapped).SetProperty(m => m.KeyVersion, active.Version), cancellationToken);
+        }
         if (stale.Count < batchSize)
         {
             await RetireUnusedVersionsAsync(db, tenantId, active.Version, cancellationToken);

@@ -40,6 +40,7 @@ public sealed class SqliteDurabilityTests : IAsyncLifetime
                     Assert.Equal("2", await PragmaAsync(connection, "synchronous")); // FULL
                     Assert.Equal("1", await PragmaAsync(connection, "foreign_keys"));
                     Assert.Equal("30000", await PragmaAsync(connection, "busy_timeout"));
+                    Assert.Equal("1", await PragmaAsync(connection, "secure_delete"));
                 }
             }
             finally

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Resources;
 
@@ -98,7 +99,7 @@ public static class PasskeyEndpoints
     }
 
     private static async Task<Results<Ok<PasskeySignedIn>, BadRequest<ProblemDetails>>> CompleteSignInAsync(
-        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, CancellationToken cancellationToken)
+        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, RecipientAuditTrail audit, CancellationToken cancellationToken)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
         {
@@ -117,6 +118,7 @@ public static class PasskeyEndpoints
             case PasskeySignIn.Verified verified:
                 // The same session as a passcode sign-in, for the credential's own address only.
                 await RecipientAuthenticationHandler.SignInAsync(context, verified.Address, "passkey");
+                await audit.SignedInAsync(verified.Address, "passkey", RecipientAuditTrail.MessageIdOf(request.ReturnUrl), cancellationToken);
                 return TypedResults.Ok(new PasskeySignedIn(HostingExtensions.IsLocal(request.ReturnUrl) ? request.ReturnUrl! : "/inbox"));
             case PasskeySignIn.Refused:
                 return Problem("The passkey did not sign in.");

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using OmePortal.Data;
 using OmePortal.Web.Access;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Resources;
 
@@ -13,7 +14,7 @@ namespace OmePortal.Web.Pages.Access;
 
 /// <summary>Entering the passcode of one challenge. A success starts a fresh recipient session.</summary>
 [EnableRateLimiting(AccessExtensions.SignInRateLimit)]
-public sealed class CodeModel(Passcodes passcodes, OmePortalDbContext db, IStringLocalizer<AccessResource> text) : PageModel
+public sealed class CodeModel(Passcodes passcodes, OmePortalDbContext db, RecipientAuditTrail audit, IStringLocalizer<AccessResource> text) : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "challenge")]
     public Guid ChallengeId { get; set; }
@@ -57,6 +58,7 @@ public sealed class CodeModel(Passcodes passcodes, OmePortalDbContext db, IStrin
         {
             case PasscodeCheck.Verified verified:
                 await RecipientAuthenticationHandler.SignInAsync(HttpContext, verified.Address, "passcode");
+                await audit.SignedInAsync(verified.Address, "passcode", verified.MessageId, cancellationToken);
                 var target = HostingExtensions.IsLocal(ReturnUrl) ? ReturnUrl!
                     : verified.MessageId is { } messageId ? $"/messages/{messageId}" : "/inbox";
                 return LocalRedirect(target);

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using OmePortal.Core.Access;
 using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
+using OmePortal.Data;
 using OmePortal.Web.Access;
+using OmePortal.Web.Audit;
 using OmePortal.Web.Reading;
 
 namespace OmePortal.Web.Pages.Reading;
@@ -12,7 +14,7 @@ namespace OmePortal.Web.Pages.Reading;
 /// Downloads one attachment, streamed and decoded straight out of the decrypted original (never
 /// buffered whole). Do-Not-Forward messages are refused here, on the server, whatever the page showed.
 /// </summary>
-public sealed class AttachmentModel(RecipientAccess access, MessageReader reader) : PageModel
+public sealed class AttachmentModel(RecipientAccess access, MessageReader reader, AuditLog audit) : PageModel
 {
     public Unavailable Refusal { get; private set; } = new(UnavailableKind.NotFound);
 
@@ -38,6 +40,10 @@ public sealed class AttachmentModel(RecipientAccess access, MessageReader reader
                 }
 
                 Response.RegisterForDispose(content);
+
+                // The index, not the file name: the name is the sender's content.
+                await audit.RecordAsync(opened.Record.TenantId, AuditEventKind.AttachmentDownloaded, granted.Address, id, granted.RecipientId,
+                    index.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
                 ReadingHeaders.RawContent(Response);
                 Response.Headers.ContentDisposition = ReadingHeaders.AttachmentDisposition(entry.FileName);
                 if (KnowsDecodedLength(entry))

@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+
+namespace OmePortal.Web.Access.External;
+
+/// <summary>One generic OpenID Connect provider, from <c>OmePortal:ExternalSignIn:Providers:&lt;name&gt;</c>.</summary>
+public sealed class ExternalProviderOptions
+{
+    /// <summary>The button text ("Sign in with Google"); the same in every language, as the provider's name is.</summary>
+    public string? DisplayName { get; set; }
+
+    /// <summary>The issuer; its <c>/.well-known/openid-configuration</c> is read for everything else.</summary>
+    public string? Authority { get; set; }
+
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    /// <summary>Scopes beyond <c>openid</c>; <c>email</c> and <c>profile</c> when none are given.</summary>
+    public string[] Scopes { get; set; } = [];
+
+    /// <summary>When not empty, only tokens whose <c>tid</c> claim is listed are accepted.</summary>
+    public string[] AllowedTenantIds { get; set; } = [];
+
+    /// <summary>Defaults to <c>/signin-oidc-&lt;name&gt;</c>; must be registered at the provider as redirect URI.</summary>
+    public string? CallbackPath { get; set; }
+
+    /// <summary>Plain-http metadata is refused unless this is false (only ever for a local test provider).</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+}
+
+/// <summary>An external sign-in that is configured and registered as an authentication scheme.</summary>
+/// <param name="Name">The route name (<c>/signin/external/{Name}</c>): <c>microsoft</c> or the configured provider name.</param>
+/// <param name="Scheme">The authentication scheme.</param>
+/// <param name="DisplayName">The button text, or null for the localised "Sign in with Microsoft".</param>
+/// <param name="Method">What the recipient session and the audit log record.</param>
+/// <param name="Origin">The provider's origin, which the sign-in form may be redirected to (CSP <c>form-action</c>).</param>
+public sealed record ExternalProvider(
+    string Name,
+    string Scheme,
+    string? DisplayName,
+    ExternalProviderKind Kind,
+    string Method,
+    IReadOnlyCollection<string> AllowedTenantIds,
+    string CallbackPath,
+    string? Origin);
+
+/// <summary>The configured external sign-ins, in button order (Microsoft first).</summary>
+public sealed partial class ExternalProviders(IReadOnlyList<ExternalProvider> providers)
+{
+    public const string MicrosoftName = "microsoft";
+    public const string MicrosoftScheme = "Microsoft";
+    public const string MicrosoftMethod = "microsoft";
+    public const string ProvidersSection = "OmePortal:ExternalSignIn:Providers";
+
+    public IReadOnlyList<ExternalProvider> All { get; } = providers;
+
+    public bool Any => All.Count > 0;
+
+    public ExternalProvider? ByName(string? name) => All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    public ExternalProvider? ByScheme(string scheme) => All.FirstOrDefault(p => p.Scheme == scheme);
+
+    /// <summary>Provider names become route segments, scheme names and a session method of at most 32 characters.</summary>
+    public static bool IsValidName(string name) => ProviderName().IsMatch(name) && !string.Equals(name, MicrosoftName, StringComparison.OrdinalIgnoreCase);
+
+    public static string? OriginOf(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : null;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,23}$")]
+    private static partial Regex ProviderName();
+}

@@ -1,0 +1,146 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using OmePortal.Data;
+using OmePortal.Web.Admin;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class AdminExtensions
+{
+    /// <summary>Rate-limiter policy for the admin sign-in pages (per client address).</summary>
+    public const string SignInRateLimit = "admin-sign-in";
+
+    /// <summary>
+    /// Admin accounts (Identity with EF stores, password + authenticator), the admin cookies, the
+    /// policies, and the folder conventions that protect every page under /Admin.
+    /// </summary>
+    public static WebApplicationBuilder AddAdmin(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new AdminOptions();
+
+        // AddIdentityCore, not AddIdentity: AddIdentity would make its cookie the default scheme and
+        // take the recipient portal's place.
+        builder.Services.AddIdentityCore<AdminUser>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.SignIn.RequireConfirmedAccount = false;
+                // Length, not composition rules (ASVS 6.2.5).
+                o.Password.RequiredLength = options.MinimumPasswordLength;
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequiredUniqueChars = 1;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = options.MaxFailedAttempts;
+                o.Lockout.DefaultLockoutTimeSpan = options.LockoutDuration;
+                o.Tokens.AuthenticatorIssuer = "OmePortal";
+            })
+            .AddEntityFrameworkStores<OmePortalDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders()
+            .AddClaimsPrincipalFactory<AdminClaimsPrincipalFactory>();
+
+        builder.Services.AddAuthentication()
+            .AddCookie(IdentityConstants.ApplicationScheme, o =>
+            {
+                o.Cookie.Name = AdminAuthentication.CookieName;
+                Harden(o.Cookie);
+                o.LoginPath = AdminAuthentication.SignInPath;
+                o.LogoutPath = "/admin/account/signout";
+                o.ExpireTimeSpan = options.SessionIdleTimeout;
+                o.SlidingExpiration = true;
+                o.Events.OnValidatePrincipal = SecurityStampValidator.ValidatePrincipalAsync;
+                o.Events.OnRedirectToAccessDenied = context =>
+                {
+                    // Signed in with the password only: the one place to go is the authenticator enrolment.
+                    var identity = context.HttpContext.User.AdminIdentity();
+                    if (identity is not null && !identity.HasSecondFactor())
+                    {
+                        context.Response.Redirect(AdminAuthentication.EnrolPath);
+                    }
+                    else
+                    {
+                        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    }
+
+                    return Task.CompletedTask;
+                };
+            })
+            .AddCookie(IdentityConstants.TwoFactorUserIdScheme, o =>
+            {
+                o.Cookie.Name = AdminAuthentication.TwoFactorCookieName;
+                Harden(o.Cookie);
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(5);
+            })
+            // Never set (no "remember this device"), but SignInManager asks it on every password sign-in.
+            .AddCookie(IdentityConstants.TwoFactorRememberMeScheme, o =>
+            {
+                o.Cookie.Name = AdminAuthentication.RememberCookieName;
+                Harden(o.Cookie);
+            });
+        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicies.SignedIn, p => p.AddAuthenticationSchemes(AdminAuthentication.Scheme).RequireAuthenticatedUser())
+            .AddPolicy(AdminPolicies.TenantAdmin, p => p.AddAuthenticationSchemes(AdminAuthentication.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(AdminAuthentication.MethodClaim, AdminAuthentication.TwoFactorMethod))
+            .AddPolicy(AdminPolicies.SystemAdmin, p => p.AddAuthenticationSchemes(AdminAuthentication.Scheme).RequireAuthenticatedUser()
+                .RequireClaim(AdminAuthentication.MethodClaim, AdminAuthentication.TwoFactorMethod)
+                .RequireAssertion(c => c.User.AdminIdentity() is { } identity && !identity.HasClaim(x => x.Type == AdminAuthentication.TenantClaim)));
+
+        builder.Services.Configure<RazorPagesOptions>(o =>
+        {
+            // Every admin page needs both factors unless it is one of the account pages below.
+            o.Conventions.AddFolderApplicationModelConvention("/Admin", model =>
+            {
+                if (!model.ViewEnginePath.StartsWith("/Admin/Account/", StringComparison.Ordinal))
+                {
+                    model.EndpointMetadata.Add(new AuthorizeAttribute(AdminPolicies.TenantAdmin));
+                }
+            });
+            o.Conventions.AuthorizeFolder("/Admin/System", AdminPolicies.SystemAdmin);
+            o.Conventions.AuthorizeFolder("/Admin/Account", AdminPolicies.SignedIn);
+            o.Conventions.AllowAnonymousToPage("/Admin/Account/SignIn");
+            o.Conventions.AllowAnonymousToPage("/Admin/Account/TwoFactor");
+            o.Conventions.AllowAnonymousToPage("/Admin/Account/Setup");
+            o.Conventions.AllowAnonymousToPage("/Admin/Account/Accept");
+            o.Conventions.AllowAnonymousToPage("/Admin/Account/SignedOut");
+        });
+
+        builder.Services.AddScoped<AdminScope>();
+        builder.Services.AddScoped<AdminAccounts>();
+        builder.Services.AddScoped<AdminBootstrap>();
+        builder.Services.AddScoped<AdminSignInAudit>();
+        builder.Services.AddScoped<AuthenticatorEnrolment>();
+        builder.Services.AddRateLimiter(o => o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = options.SignInRequestsPerMinutePerClient, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
+        return builder;
+    }
+
+    /// <summary>Fills <see cref="AdminScope"/> for every request under /admin (after authentication and authorisation).</summary>
+    public static WebApplication UseAdmin(this WebApplication app)
+    {
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase), branch => branch.Use(async (context, next) =>
+        {
+            await context.RequestServices.GetRequiredService<AdminScope>()
+                .InitializeAsync(context, context.RequestServices.GetRequiredService<OmePortalDbContext>());
+            context.Response.Headers.CacheControl = "no-store";
+            await next();
+        }));
+        return app;
+    }
+
+    private static void Harden(Microsoft.AspNetCore.Http.CookieBuilder cookie)
+    {
+        cookie.HttpOnly = true;
+        cookie.SecurePolicy = CookieSecurePolicy.Always;
+        cookie.SameSite = SameSiteMode.Strict;
+        cookie.Path = "/";
+        cookie.IsEssential = true;
+    }
+}

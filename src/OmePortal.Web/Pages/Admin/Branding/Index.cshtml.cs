@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using OmePortal.Web.Admin;
+using OmePortal.Web.Admin.Branding;
+
+namespace OmePortal.Web.Pages.Admin.Branding;
+
+/// <summary>/admin/branding: the tenant's templates.</summary>
+public sealed class IndexModel(BrandTemplateService templates, AdminScope scope) : PageModel
+{
+    public IReadOnlyList<BrandTemplateSummary> Templates { get; private set; } = [];
+
+    [TempData]
+    public string? Notice { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
+    {
+        Response.Headers.CacheControl = "no-store";
+        Templates = await templates.ListAsync(scope.TenantId, cancellationToken);
+        return Page();
+    }
+}
