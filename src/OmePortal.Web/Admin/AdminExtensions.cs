@@ -129,7 +129,7 @@ public static class AdminExtensions
         {
             await context.RequestServices.GetRequiredService<AdminScope>()
                 .InitializeAsync(context, context.RequestServices.GetRequiredService<OmePortalDbContext>());
-            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers.CacheControl = "no-cache, no-store";
             await next();
         }));
         return app;

@@ -63,7 +63,7 @@ public static class BrandPreview
     public static void FrameHeaders(HttpResponse response, string policy)
     {
         var headers = response.Headers;
-        headers.CacheControl = "no-store";
+        headers.CacheControl = "no-cache, no-store";
         headers.ContentSecurityPolicy = policy;
         headers.XFrameOptions = "SAMEORIGIN";
         headers.XContentTypeOptions = "nosniff";

@@ -82,7 +82,7 @@ public sealed class CodeModel(Passcodes passcodes, OmePortalDbContext db, Recipi
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-store";
+        Response.Headers.CacheControl = "no-cache, no-store";
         var challenge = await db.PasscodeChallenges.AsNoTracking()
             .Where(c => c.Id == ChallengeId)
             .Select(c => new { c.Address, c.ReferenceCode, c.MessageId, c.ExpiresAt, c.ConsumedAt, c.BurnedAt })

@@ -69,7 +69,7 @@ public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, IString
 
     private async Task<LinkLookup> LoadAsync(string token, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-store";
+        Response.Headers.CacheControl = "no-cache, no-store";
         var lookup = await links.LookupAsync(token, cancellationToken);
         switch (lookup)
         {

@@ -26,7 +26,7 @@ public sealed class RefusedModel(IDataProtectionProvider protection, RecipientLi
 
     public async Task<IActionResult> OnGetAsync(string? r, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-store";
+        Response.Headers.CacheControl = "no-cache, no-store";
         Response.StatusCode = StatusCodes.Status403Forbidden;
         var refusal = ExternalSignInRefusal.Unprotect(protection, r);
         Kind = refusal?.Kind ?? ExternalRefusalKind.Failed;
