@@ -41,7 +41,6 @@ public sealed class IndexModel(AuditQueries audit, AdminScope scope, TimeProvide
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         if (ParseFilter() is not { } filter)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -57,13 +56,11 @@ public sealed class IndexModel(AuditQueries audit, AdminScope scope, TimeProvide
         if (ParseFilter() is not { } filter)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
-            Response.Headers.CacheControl = "no-cache, no-store";
             return Page();
         }
 
         var name = $"audit-{scope.TenantSlug}-{time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.csv";
         Response.ContentType = "text/csv; charset=utf-8";
-        Response.Headers.CacheControl = "no-cache, no-store";
         Response.Headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment") { FileNameStar = name, FileName = name }.ToString();
         Response.Headers.XContentTypeOptions = "nosniff";
         await using (var writer = new StreamWriter(Response.Body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024, leaveOpen: true))

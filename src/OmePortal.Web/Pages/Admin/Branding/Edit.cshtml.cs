@@ -53,7 +53,6 @@ public sealed class EditModel(
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         if (string.Equals(id, NewId, StringComparison.Ordinal))
         {
             Input = BrandFormInput.From(new BrandTemplate { Name = string.Empty });
@@ -73,7 +72,6 @@ public sealed class EditModel(
 
     public async Task<IActionResult> OnPostPreviewAsync(string id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         var target = await TargetAsync(id, cancellationToken);
         if (target is null)
         {

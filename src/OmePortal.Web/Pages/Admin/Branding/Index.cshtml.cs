@@ -15,7 +15,6 @@ public sealed class IndexModel(BrandTemplateService templates, AdminScope scope)
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         Templates = await templates.ListAsync(scope.TenantId, cancellationToken);
         return Page();
     }

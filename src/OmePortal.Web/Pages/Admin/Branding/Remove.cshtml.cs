@@ -16,7 +16,6 @@ public sealed class RemoveModel(BrandTemplateService templates, AdminScope scope
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
     }
 

@@ -31,13 +31,11 @@ public sealed class IndexModel(KeyAdministration keys, AdminScope scope, IString
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         await LoadAsync(cancellationToken);
     }
 
     public async Task<IActionResult> OnPostCreateAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         var name = Input.Name?.Trim();
         if (string.IsNullOrEmpty(name))
         {

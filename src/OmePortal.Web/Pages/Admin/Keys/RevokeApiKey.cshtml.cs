@@ -14,7 +14,6 @@ public sealed class RevokeApiKeyModel(KeyAdministration keys, AdminScope scope, 
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         var key = await keys.FindApiKeyAsync(scope.TenantId, id, cancellationToken);
         if (key is null)
         {

@@ -18,7 +18,6 @@ public sealed class RotateModel(KeyAdministration keys, AdminScope scope, IStrin
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         Overview = await keys.OverviewAsync(scope.TenantId, cancellationToken);
     }
 

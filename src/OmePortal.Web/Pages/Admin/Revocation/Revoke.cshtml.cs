@@ -32,13 +32,11 @@ public sealed class RevokeModel(MessageRevocation revocation, AdminScope scope) 
 
     public async Task<IActionResult> OnGetAsync(Guid id, Guid? recipient, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         return await LoadAsync(id, recipient, cancellationToken) ? Page() : NotFound();
     }
 
     public async Task<IActionResult> OnPostAsync(Guid id, Guid? recipient, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         if (!await LoadAsync(id, recipient, cancellationToken))
         {
             return NotFound();

@@ -14,7 +14,6 @@ public sealed class RuleDeleteModel(RuleStore store, AdminScope scope, IStringLo
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         var stored = await store.GetAsync(scope.TenantId, id, cancellationToken);
         if (stored is null)
         {

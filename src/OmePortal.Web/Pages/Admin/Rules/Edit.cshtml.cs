@@ -167,7 +167,6 @@ public sealed class RuleEditModel(
     /// <summary>Resolves the route id within the admin's tenant; false when it is neither "new" nor one of its rules.</summary>
     private async Task<bool> LoadAsync(string id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         Templates = await RulePageData.TemplatesAsync(db, scope.TenantId, cancellationToken);
         Text = RulePageData.TextFor(text, Templates);
         if (string.Equals(id, NewId, StringComparison.Ordinal))

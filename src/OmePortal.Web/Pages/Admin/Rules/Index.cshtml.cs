@@ -67,7 +67,6 @@ public sealed class RulesListModel(RuleStore store, OmePortalDbContext db, Admin
 
     private async Task LoadAsync(CancellationToken cancellationToken, bool keepDomainsInput)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         Rules = await store.ListAsync(scope.TenantId, cancellationToken);
         Text = RulePageData.TextFor(text, await RulePageData.TemplatesAsync(db, scope.TenantId, cancellationToken));
         var domains = await store.DomainsAsync(scope.TenantId, cancellationToken);

@@ -30,7 +30,6 @@ public sealed class RuleTestModel(RuleTester tester, OmePortalDbContext db, Admi
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         Text = RulePageData.TextFor(text, await RulePageData.TemplatesAsync(db, scope.TenantId, cancellationToken));
     }
 }

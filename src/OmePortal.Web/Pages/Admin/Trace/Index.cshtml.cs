@@ -35,7 +35,6 @@ public sealed class IndexModel(MessageTrace trace, AdminScope scope, IStringLoca
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         if (!TraceFormat.TryParseDate(From, out var from))
         {
             Errors[nameof(From)] = text["InvalidDate"];

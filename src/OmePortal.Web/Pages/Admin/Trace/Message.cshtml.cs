@@ -15,7 +15,6 @@ public sealed class MessageModel(MessageTrace trace, AdminScope scope) : PageMod
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
-        Response.Headers.CacheControl = "no-cache, no-store";
         var message = await trace.FindAsync(scope.TenantId, id, cancellationToken);
         if (message is null)
         {
