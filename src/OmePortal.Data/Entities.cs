@@ -282,6 +282,35 @@ public sealed class AdminUser : Microsoft.AspNetCore.Identity.IdentityUser<Guid>
 }
 
 /// <summary>
+/// The last authenticator time step an admin signed in with. A TOTP code stays valid for its whole
+/// window; remembering the step makes each code good for one sign-in (RFC 6238 §5.2). Kept apart
+/// from <see cref="AdminUser"/> so Identity's whole-row updates can never write an older step back.
+/// </summary>
+public sealed class AdminAuthenticatorUse
+{
+    public Guid AdminUserId { get; set; }
+    public long LastTimeStep { get; set; }
+    public DateTimeOffset UsedAt { get; set; }
+}
+
+/// <summary>
+/// A WebAuthn passkey of one admin account (user verification required, so it stands for both
+/// factors). Separate from recipients' <see cref="PasskeyCredential"/>: neither sign-in ever finds the other's.
+/// </summary>
+public sealed class AdminPasskey
+{
+    public Guid Id { get; set; }
+    public Guid AdminUserId { get; set; }
+    public required byte[] CredentialId { get; set; }
+    public required byte[] PublicKey { get; set; }
+    public long SignCount { get; set; }
+    public required byte[] UserHandle { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? LastUsedAt { get; set; }
+}
+
+/// <summary>
 /// A single-use link that lets someone create an admin account: the first-run setup link (no tenant,
 /// no address: makes the system admin) or an invitation to a tenant admin. Only the token's SHA-256 is kept.
 /// </summary>

@@ -12,6 +12,8 @@ namespace OmePortal.Data;
 public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbContext<AdminUser, IdentityRole<Guid>, Guid>(options)
 {
     public DbSet<AdminInvitation> AdminInvitations => Set<AdminInvitation>();
+    public DbSet<AdminAuthenticatorUse> AdminAuthenticatorUses => Set<AdminAuthenticatorUse>();
+    public DbSet<AdminPasskey> AdminPasskeys => Set<AdminPasskey>();
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantKeyRecord> TenantKeys => Set<TenantKeyRecord>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
@@ -44,6 +46,20 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
         modelBuilder.Entity<IdentityUserLogin<Guid>>().ToTable("AdminUserLogins");
         modelBuilder.Entity<IdentityUserToken<Guid>>().ToTable("AdminUserTokens");
         modelBuilder.Entity<IdentityRoleClaim<Guid>>().ToTable("AdminRoleClaims");
+        modelBuilder.Entity<AdminAuthenticatorUse>(e =>
+        {
+            e.HasKey(u => u.AdminUserId);
+            e.HasOne<AdminUser>().WithMany().HasForeignKey(u => u.AdminUserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AdminPasskey>(e =>
+        {
+            e.HasIndex(c => c.CredentialId).IsUnique();
+            e.HasIndex(c => c.AdminUserId);
+            e.Property(c => c.CredentialId).HasMaxLength(1023);
+            e.Property(c => c.UserHandle).HasMaxLength(64);
+            e.Property(c => c.Name).HasMaxLength(100);
+            e.HasOne<AdminUser>().WithMany().HasForeignKey(c => c.AdminUserId).OnDelete(DeleteBehavior.Cascade);
+        });
         modelBuilder.Entity<AdminInvitation>(e =>
         {
             e.HasIndex(i => i.TokenHash).IsUnique();

@@ -136,6 +136,34 @@ public sealed partial class AdminClient : IDisposable
         new Totp(Base32Encoding.ToBytes(base32Secret.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant()))
             .ComputeTotp(at ?? DateTime.UtcNow);
 
+    /// <summary>
+    /// A code the portal has not accepted yet for <paramref name="base32Secret"/>: the portal takes each
+    /// time step once, so a second sign-in within 30 s uses the next step (allowed for clock drift), and
+    /// a third waits for the clock. Only for codes this process sends to be accepted.
+    /// </summary>
+    public static async Task<string> NextTotpCodeAsync(string base32Secret)
+    {
+        var key = base32Secret.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
+        while (true)
+        {
+            var now = DateTime.UtcNow;
+            var current = new DateTimeOffset(now).ToUnixTimeSeconds() / 30;
+            lock (UsedTimeSteps)
+            {
+                var step = Math.Max(current, UsedTimeSteps.GetValueOrDefault(key) + 1);
+                if (step <= current + 1)
+                {
+                    UsedTimeSteps[key] = step;
+                    return TotpCode(key, DateTimeOffset.FromUnixTimeSeconds(step * 30).UtcDateTime);
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(30 - (new DateTimeOffset(now).ToUnixTimeSeconds() % 30) + 0.2));
+        }
+    }
+
+    private static readonly Dictionary<string, long> UsedTimeSteps = new(StringComparer.Ordinal);
+
     /// <summary>The password step; returns its response (302 to the code page, the enrolment page, or 200 with an error).</summary>
     public Task<HttpResponseMessage> PostPasswordAsync(string email, string password) =>
         PostFormAsync("/admin/account/signin", new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = password });
@@ -154,7 +182,7 @@ public sealed partial class AdminClient : IDisposable
             }
         }
 
-        using var second = await PostTotpAsync(TotpCode(totpSecret));
+        using var second = await PostTotpAsync(await NextTotpCodeAsync(totpSecret));
         if (second.StatusCode != HttpStatusCode.Redirect || second.Headers.Location?.OriginalString != "/admin")
         {
             throw new InvalidOperationException($"The authenticator step answered {(int)second.StatusCode} {second.Headers.Location}.");
@@ -175,7 +203,7 @@ public sealed partial class AdminClient : IDisposable
         }
 
         var secret = key.Groups["key"].Value.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
-        using var enrolled = await PostFormAsync("/admin/account/enrol", new Dictionary<string, string> { ["Input.Code"] = TotpCode(secret) });
+        using var enrolled = await PostFormAsync("/admin/account/enrol", new Dictionary<string, string> { ["Input.Code"] = await NextTotpCodeAsync(secret) });
         var page = await enrolled.Content.ReadAsStringAsync();
         var codes = RecoveryCodeItem().Matches(page.Split("data-testid=\"recovery-codes\"", 2).ElementAtOrDefault(1) ?? string.Empty)
             .Select(m => m.Groups["code"].Value.Trim()).ToList();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -7,7 +8,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -23,6 +26,9 @@ public sealed record LocalOidcIdentity(
 {
     public string Subject { get; init; } = Guid.NewGuid().ToString("N");
 }
+
+/// <summary>How a client authenticated one token request (the code redemption), as the provider received it.</summary>
+public sealed record LocalTokenRequest(bool SentClientSecret, string? ClientAssertionType, string? ClientAssertion);
 
 /// <summary>
 /// An OpenID Connect provider on 127.0.0.1 (OpenIddict, SQLite store), shaped like Microsoft's v2.0
@@ -60,6 +66,9 @@ public sealed class LocalOidcProvider : IAsyncDisposable
     /// <summary>The <c>code_challenge_method</c> of every authorization request seen (proves PKCE).</summary>
     public ConcurrentQueue<string?> CodeChallengeMethods { get; } = new();
 
+    /// <summary>Every token request seen, whether or not the client authentication succeeded.</summary>
+    public ConcurrentQueue<LocalTokenRequest> TokenRequests { get; } = new();
+
     public static async Task<LocalOidcProvider> StartAsync(string? tenantId = null)
     {
         var tenant = tenantId ?? Guid.NewGuid().ToString();
@@ -87,6 +96,18 @@ public sealed class LocalOidcProvider : IAsyncDisposable
                 o.IgnoreScopePermissions().IgnoreEndpointPermissions().IgnoreGrantTypePermissions().IgnoreResponseTypePermissions();
                 o.AddEphemeralEncryptionKey().AddEphemeralSigningKey().DisableAccessTokenEncryption();
                 o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
+                // Last, so the request has been read from the form; before the client is authenticated.
+                o.AddEventHandler<OpenIddictServerEvents.ExtractTokenRequestContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (context.Request is { } request)
+                        {
+                            provider!.TokenRequests.Enqueue(new LocalTokenRequest(request.ClientSecret is not null, request.ClientAssertionType, request.ClientAssertion));
+                        }
+
+                        return ValueTask.CompletedTask;
+                    })
+                    .SetOrder(int.MaxValue));
             });
 
         var app = builder.Build();
@@ -126,6 +147,35 @@ public sealed class LocalOidcProvider : IAsyncDisposable
             ClientId = clientId,
             ClientSecret = clientSecret,
             ClientType = ClientTypes.Confidential,
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+        };
+        foreach (var uri in redirectUris)
+        {
+            descriptor.RedirectUris.Add(new Uri(uri));
+        }
+
+        await manager.CreateAsync(descriptor);
+    }
+
+    /// <summary>
+    /// Registers a confidential client that authenticates with a client assertion (<c>private_key_jwt</c>)
+    /// signed by one of <paramref name="certificates"/> (their public keys form its JSON Web Key Set), and no secret.
+    /// </summary>
+    public async Task RegisterCertificateClientAsync(string clientId, IEnumerable<X509Certificate2> certificates, params string[] redirectUris)
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var keys = new JsonWebKeySet();
+        foreach (var certificate in certificates)
+        {
+            keys.Keys.Add(JsonWebKeyConverter.ConvertFromX509SecurityKey(new X509SecurityKey(certificate), representAsRsaKey: true));
+        }
+
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = clientId,
+            ClientType = ClientTypes.Confidential,
+            JsonWebKeySet = keys,
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
         };
         foreach (var uri in redirectUris)

@@ -27,6 +27,9 @@ public static class AdminAuthentication
     public const string MethodClaim = "amr";
     public const string TwoFactorMethod = "mfa";
 
+    /// <summary>When the admin signed in (Unix seconds), for actions that need a recent sign-in.</summary>
+    public const string SignedInAtClaim = "auth_time";
+
     public const string SignInPath = "/admin/account/signin";
     public const string EnrolPath = "/admin/account/enrol";
 
@@ -36,15 +39,41 @@ public static class AdminAuthentication
 
     public static bool HasSecondFactor(this ClaimsIdentity identity) =>
         identity.HasClaim(MethodClaim, TwoFactorMethod);
+
+    public static DateTimeOffset? SignedInAt(this ClaimsIdentity identity) =>
+        long.TryParse(identity.FindFirst(SignedInAtClaim)?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+
+    /// <summary>
+    /// Identity rebuilds the principal from the database at every security stamp check and, by its own
+    /// account, loses how the admin signed in; without this the second factor would be gone a minute
+    /// after sign-in. The facts of the sign-in itself are carried over from the cookie's principal.
+    /// </summary>
+    public static Task KeepSignInFacts(SecurityStampRefreshingPrincipalContext context)
+    {
+        var current = context.CurrentPrincipal?.Identities.FirstOrDefault(i => i.AuthenticationType == Scheme);
+        var renewed = context.NewPrincipal?.Identities.FirstOrDefault(i => i.AuthenticationType == Scheme);
+        if (current is not null && renewed is not null)
+        {
+            foreach (var stale in renewed.FindAll(c => c.Type is MethodClaim or SignedInAtClaim).ToList())
+            {
+                renewed.RemoveClaim(stale);
+            }
+
+            renewed.AddClaims(current.FindAll(c => c.Type is MethodClaim or SignedInAtClaim).Select(c => new Claim(c.Type, c.Value)));
+        }
+
+        return Task.CompletedTask;
+    }
 }
 
-/// <summary>Adds the tenant claim, so that <see cref="AdminScope"/> needs no database round trip for tenant admins.</summary>
-public sealed class AdminClaimsPrincipalFactory(UserManager<AdminUser> users, IOptions<IdentityOptions> options)
+/// <summary>Adds the sign-in time and the tenant claim, so that <see cref="AdminScope"/> needs no database round trip for tenant admins.</summary>
+public sealed class AdminClaimsPrincipalFactory(UserManager<AdminUser> users, IOptions<IdentityOptions> options, TimeProvider time)
     : UserClaimsPrincipalFactory<AdminUser>(users, options)
 {
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(AdminUser user)
     {
         var identity = await base.GenerateClaimsAsync(user);
+        identity.AddClaim(new Claim(AdminAuthentication.SignedInAtClaim, time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (user.TenantId is { } tenantId)
         {
             identity.AddClaim(new Claim(AdminAuthentication.TenantClaim, tenantId.ToString()));

@@ -42,6 +42,7 @@ public static class AdminExtensions
             .AddEntityFrameworkStores<OmePortalDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders()
+            .AddTokenProvider<OneTimeAuthenticatorTokenProvider>(TokenOptions.DefaultAuthenticatorProvider) // replaces Identity's, which accepts a code twice
             .AddClaimsPrincipalFactory<AdminClaimsPrincipalFactory>();
 
         builder.Services.AddAuthentication()
@@ -82,7 +83,11 @@ public static class AdminExtensions
                 o.Cookie.Name = AdminAuthentication.RememberCookieName;
                 Harden(o.Cookie);
             });
-        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        builder.Services.Configure<SecurityStampValidatorOptions>(o =>
+        {
+            o.ValidationInterval = TimeSpan.FromMinutes(1);
+            o.OnRefreshingPrincipal = AdminAuthentication.KeepSignInFacts;
+        });
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicies.SignedIn, p => p.AddAuthenticationSchemes(AdminAuthentication.Scheme).RequireAuthenticatedUser())

@@ -94,6 +94,75 @@ public abstract class AccountSignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SignIn_ACodeAlreadyAccepted_IsRefused_TheNextStepWorks()
+    {
+        var account = await AdminClient.CreateTenantAdminAsync(_host);
+        var code = await AdminClient.NextTotpCodeAsync(account.TotpSecret);
+        using (var first = await PastPasswordAsync(account))
+        using (var accepted = await first.PostTotpAsync(code))
+        {
+            Assert.Equal("/admin", accepted.Headers.Location?.OriginalString);
+        }
+
+        // Still inside the code's 30 s window, and still refused: somebody who saw it cannot sign in with it.
+        using var second = await PastPasswordAsync(account);
+        using (var replayed = await second.PostTotpAsync(code))
+        {
+            Assert.Equal(HttpStatusCode.OK, replayed.StatusCode);
+            Assert.Contains("used already", await replayed.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.False(second.Cookies.ContainsKey("__Host-omeportal-admin"));
+        using var next = await second.PostTotpAsync(await AdminClient.NextTotpCodeAsync(account.TotpSecret));
+        Assert.Equal("/admin", next.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task SignIn_AnEarlierStepAfterALaterOne_IsRefused()
+    {
+        var account = await AdminClient.CreateTenantAdminAsync(_host);
+        var now = DateTime.UtcNow;
+        using (var first = await PastPasswordAsync(account))
+        using (var later = await first.PostTotpAsync(AdminClient.TotpCode(account.TotpSecret, now.AddSeconds(30))))
+        {
+            Assert.Equal("/admin", later.Headers.Location?.OriginalString);
+        }
+
+        using var second = await PastPasswordAsync(account);
+        using var earlier = await second.PostTotpAsync(AdminClient.TotpCode(account.TotpSecret, now));
+        Assert.Equal(HttpStatusCode.OK, earlier.StatusCode);
+        Assert.False(second.Cookies.ContainsKey("__Host-omeportal-admin"));
+    }
+
+    [Fact]
+    public async Task SignIn_TheSameCodeSubmittedTwiceAtOnce_SignsInOnce()
+    {
+        var account = await AdminClient.CreateTenantAdminAsync(_host);
+        var clients = new List<AdminClient>();
+        for (var i = 0; i < 4; i++)
+        {
+            clients.Add(await PastPasswordAsync(account));
+        }
+
+        var code = await AdminClient.NextTotpCodeAsync(account.TotpSecret);
+        var answers = await Task.WhenAll(clients.Select(c => c.PostTotpAsync(code)));
+        Assert.Equal(1, answers.Count(a => a.Headers.Location?.OriginalString == "/admin"));
+        Assert.Equal(1, clients.Count(c => c.Cookies.ContainsKey("__Host-omeportal-admin")));
+        foreach (var disposable in answers.Cast<IDisposable>().Concat(clients))
+        {
+            disposable.Dispose();
+        }
+    }
+
+    private async Task<AdminClient> PastPasswordAsync(AdminAccount account)
+    {
+        var client = AdminClient.Anonymous(_host);
+        using var password = await client.PostPasswordAsync(account.Email, account.Password);
+        Assert.StartsWith("/admin/account/twofactor", password.Headers.Location?.OriginalString, StringComparison.Ordinal);
+        return client;
+    }
+
+    [Fact]
     public async Task SignIn_WrongPassword_FiveTimes_LocksTheAccount()
     {
         var account = await AdminClient.CreateTenantAdminAsync(_host);

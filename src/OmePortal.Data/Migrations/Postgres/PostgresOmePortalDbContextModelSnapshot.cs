@@ -152,6 +152,22 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.ToTable("AdminUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AdminAuthenticatorUse", b =>
+                {
+                    b.Property<Guid>("AdminUserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("LastTimeStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AdminUserId");
+
+                    b.ToTable("AdminAuthenticatorUses");
+                });
+
             modelBuilder.Entity("OmePortal.Data.AdminInvitation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -186,6 +202,53 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("AdminInvitations");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.AdminPasskey", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("AdminUserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("CredentialId")
+                        .IsRequired()
+                        .HasMaxLength(1023)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("SignCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<byte[]>("UserHandle")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdminUserId");
+
+                    b.HasIndex("CredentialId")
+                        .IsUnique();
+
+                    b.ToTable("AdminPasskeys");
                 });
 
             modelBuilder.Entity("OmePortal.Data.AdminUser", b =>
@@ -916,11 +979,29 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AdminAuthenticatorUse", b =>
+                {
+                    b.HasOne("OmePortal.Data.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("AdminUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.AdminInvitation", b =>
                 {
                     b.HasOne("OmePortal.Data.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.AdminPasskey", b =>
+                {
+                    b.HasOne("OmePortal.Data.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("AdminUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OmePortal.Data.AdminUser", b =>

@@ -143,6 +143,22 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.ToTable("AdminUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AdminAuthenticatorUse", b =>
+                {
+                    b.Property<Guid>("AdminUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastTimeStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("AdminUserId");
+
+                    b.ToTable("AdminAuthenticatorUses");
+                });
+
             modelBuilder.Entity("OmePortal.Data.AdminInvitation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -177,6 +193,53 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("AdminInvitations");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.AdminPasskey", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("AdminUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("CredentialId")
+                        .IsRequired()
+                        .HasMaxLength(1023)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("SignCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("UserHandle")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdminUserId");
+
+                    b.HasIndex("CredentialId")
+                        .IsUnique();
+
+                    b.ToTable("AdminPasskeys");
                 });
 
             modelBuilder.Entity("OmePortal.Data.AdminUser", b =>
@@ -905,11 +968,29 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AdminAuthenticatorUse", b =>
+                {
+                    b.HasOne("OmePortal.Data.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("AdminUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.AdminInvitation", b =>
                 {
                     b.HasOne("OmePortal.Data.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.AdminPasskey", b =>
+                {
+                    b.HasOne("OmePortal.Data.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("AdminUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("OmePortal.Data.AdminUser", b =>

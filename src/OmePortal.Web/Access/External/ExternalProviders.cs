@@ -13,6 +13,7 @@ public sealed class ExternalProviderOptions
 
     public string? ClientId { get; set; }
 
+    /// <summary>Or, instead, a certificate: <c>ClientCredentials</c> as for <c>AzureAd</c> (see <see cref="ExternalClientCredentials"/>).</summary>
     public string? ClientSecret { get; set; }
 
     /// <summary>Scopes beyond <c>openid</c>; <c>email</c> and <c>profile</c> when none are given.</summary>

@@ -102,6 +102,7 @@ public static class ExternalSignInCallback
         // Raw claim names (email, email_verified, tid, xms_edov, preferred_username) for the rule.
         options.MapInboundClaims = false;
         options.CallbackPath = provider.CallbackPath;
+        options.Events.OnAuthorizationCodeReceived = ExternalClientCredentials.AttachAssertionAsync;
         options.Events.OnTicketReceived = context => TicketReceivedAsync(context, provider);
         options.Events.OnRemoteFailure = RemoteFailureAsync;
         options.Events.OnAccessDenied = context =>
