@@ -53,6 +53,7 @@ app.MapMessagesApi();
 app.MapReading();
 app.MapReplies();
 app.MapPasskeys();
+app.MapAdmin();
 app.MapExternalSignIn();
 app.MapRazorPages();
 if (app.Environment.IsDevelopment())

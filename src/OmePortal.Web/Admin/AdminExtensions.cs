@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using OmePortal.Data;
 using OmePortal.Web.Admin;
+using OmePortal.Web.Admin.Passkeys;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -121,10 +122,18 @@ public static class AdminExtensions
         builder.Services.AddScoped<AdminBootstrap>();
         builder.Services.AddScoped<AdminSignInAudit>();
         builder.Services.AddScoped<AuthenticatorEnrolment>();
+        builder.Services.AddScoped<AdminPasskeyCeremonies>();
         builder.Services.AddRateLimiter(o => o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
             context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
             _ => new FixedWindowRateLimiterOptions { PermitLimit = options.SignInRequestsPerMinutePerClient, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
         return builder;
+    }
+
+    /// <summary>The admin endpoints that are not Razor Pages: the passkey ceremonies.</summary>
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
+    {
+        AdminPasskeyEndpoints.Map(app);
+        return app;
     }
 
     /// <summary>Fills <see cref="AdminScope"/> for every request under /admin (after authentication and authorisation).</summary>

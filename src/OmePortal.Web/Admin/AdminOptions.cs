@@ -25,4 +25,11 @@ public sealed class AdminOptions
 
     [Range(8, 128)]
     public int MinimumPasswordLength { get; set; } = 12;
+
+    /// <summary>
+    /// How recent the sign-in must be to add a passkey: a session taken over later (an unlocked laptop)
+    /// cannot add a way back in without the password and the code.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "12:00:00")]
+    public TimeSpan PasskeyRegistrationWindow { get; set; } = TimeSpan.FromMinutes(15);
 }

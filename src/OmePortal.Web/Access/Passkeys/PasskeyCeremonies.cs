@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Fido2NetLib;
 using Fido2NetLib.Objects;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using OmePortal.Core.Mime;
 using OmePortal.Data;
 
@@ -23,16 +22,15 @@ public abstract record PasskeySignIn
 }
 
 /// <summary>
-/// The two WebAuthn ceremonies (register, sign in). Every options object is kept on the server (a
-/// <see cref="PasskeyChallenge"/> row) and claimed once, atomically, so a challenge can neither be
-/// chosen by the browser nor replayed. Sign-in uses discoverable credentials with an empty
+/// The two WebAuthn ceremonies (register, sign in) of recipients. Every options object is kept on
+/// the server and claimed once (<see cref="PasskeyChallengeStore"/>). Sign-in uses discoverable credentials with an empty
 /// allow-list: the options are the same for everybody, so they reveal nothing about any address.
 /// </summary>
 public sealed partial class PasskeyCeremonies(
     IFido2 fido2,
     OmePortalDbContext db,
+    PasskeyChallengeStore challenges,
     TimeProvider time,
-    IOptions<PasskeyOptions> options,
     ILogger<PasskeyCeremonies> logger)
 {
     public const string RegisterPurpose = "register";
@@ -61,7 +59,7 @@ public sealed partial class PasskeyCeremonies(
             AttestationPreference = AttestationConveyancePreference.None,
         });
         var json = creation.ToJson();
-        return (await StoreAsync(RegisterPurpose, address, json, cancellationToken), json);
+        return (await challenges.StoreAsync(RegisterPurpose, address, json, cancellationToken), json);
     }
 
     // 2. Registration ends: same address as the one that asked, the challenge claimed once, the attestation checked.
@@ -69,7 +67,7 @@ public sealed partial class PasskeyCeremonies(
         Guid? challengeId, string address, string name, AuthenticatorAttestationRawResponse response, CancellationToken cancellationToken)
     {
         address = AddressNormalizer.Normalize(address);
-        var challenge = await ClaimAsync(challengeId, RegisterPurpose, cancellationToken);
+        var challenge = await challenges.ClaimAsync(challengeId, RegisterPurpose, cancellationToken);
         if (challenge is null || !string.Equals(challenge.Address, address, StringComparison.Ordinal))
         {
             LogRefused("registration", "unknown, used, expired or foreign challenge");
@@ -88,7 +86,7 @@ public sealed partial class PasskeyCeremonies(
                     !await db.PasskeyCredentials.AnyAsync(c => c.CredentialId == args.CredentialId, ct),
             }, cancellationToken);
         }
-        catch (Exception e) when (IsVerificationFailure(e))
+        catch (Exception e) when (PasskeyVerification.IsVerificationFailure(e))
         {
             LogRefused("registration", e.Message);
             return false;
@@ -127,13 +125,13 @@ public sealed partial class PasskeyCeremonies(
             UserVerification = UserVerificationRequirement.Required,
         });
         var json = assertion.ToJson();
-        return (await StoreAsync(SignInPurpose, null, json, cancellationToken), json);
+        return (await challenges.StoreAsync(SignInPurpose, null, json, cancellationToken), json);
     }
 
     // 4. Sign-in ends: challenge claimed once, the credential looked up by id, signature, user handle and counter checked.
     public async Task<PasskeySignIn> CompleteSignInAsync(Guid? challengeId, AuthenticatorAssertionRawResponse response, CancellationToken cancellationToken)
     {
-        var challenge = await ClaimAsync(challengeId, SignInPurpose, cancellationToken);
+        var challenge = await challenges.ClaimAsync(challengeId, SignInPurpose, cancellationToken);
         if (challenge is null)
         {
             LogRefused("sign-in", "unknown, used or expired challenge");
@@ -162,14 +160,13 @@ public sealed partial class PasskeyCeremonies(
                     args.UserHandle.AsSpan().SequenceEqual(credential.UserHandle) && args.CredentialId.AsSpan().SequenceEqual(credential.CredentialId)),
             }, cancellationToken);
         }
-        catch (Exception e) when (IsVerificationFailure(e))
+        catch (Exception e) when (PasskeyVerification.IsVerificationFailure(e))
         {
             LogRefused("sign-in", e.Message);
             return new PasskeySignIn.Refused();
         }
 
-        // A counter that does not move forward means a cloned authenticator (0 and 0: the authenticator keeps none).
-        if ((result.SignCount != 0 || credential.SignCount != 0) && result.SignCount <= credential.SignCount)
+        if (!PasskeyVerification.CounterAdvanced(result.SignCount, credential.SignCount))
         {
             LogRefused("sign-in", "signature counter did not increase");
             return new PasskeySignIn.Refused();
@@ -189,46 +186,6 @@ public sealed partial class PasskeyCeremonies(
 
         return new PasskeySignIn.Verified(credential.Address);
     }
-
-    private async Task<Guid> StoreAsync(string purpose, string? address, string json, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-
-        // Old ceremonies are of no use to anyone: drop them as new ones start.
-        var stale = now - TimeSpan.FromHours(1);
-        await db.PasskeyChallenges.Where(c => c.ExpiresAt < stale).ExecuteDeleteAsync(cancellationToken);
-        var challenge = new PasskeyChallenge
-        {
-            Id = Guid.CreateVersion7(now),
-            Purpose = purpose,
-            Address = address,
-            OptionsJson = json,
-            CreatedAt = now,
-            ExpiresAt = now + options.Value.CeremonyTimeout,
-        };
-        db.PasskeyChallenges.Add(challenge);
-        await db.SaveChangesAsync(cancellationToken);
-        return challenge.Id;
-    }
-
-    private async Task<PasskeyChallenge?> ClaimAsync(Guid? challengeId, string purpose, CancellationToken cancellationToken)
-    {
-        if (challengeId is not { } id)
-        {
-            return null;
-        }
-
-        var now = time.GetUtcNow();
-        var claimed = await db.PasskeyChallenges
-            .Where(c => c.Id == id && c.Purpose == purpose && c.ConsumedAt == null && c.ExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
-        return claimed == 1 ? await db.PasskeyChallenges.AsNoTracking().SingleAsync(c => c.Id == id, cancellationToken) : null;
-    }
-
-    // What a malformed or forged browser answer makes the library throw; anything else is a fault of ours.
-    private static bool IsVerificationFailure(Exception e) =>
-        e is Fido2VerificationException or ArgumentException or FormatException or InvalidOperationException
-            or System.Formats.Cbor.CborContentException or CryptographicException or System.Text.Json.JsonException;
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Passkey {Ceremony} refused: {Reason}.")]
     private partial void LogRefused(string ceremony, string reason);

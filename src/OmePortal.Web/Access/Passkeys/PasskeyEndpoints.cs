@@ -49,7 +49,7 @@ public static class PasskeyEndpoints
 
         if (!await antiforgery.IsRequestValidAsync(context))
         {
-            return Problem("The request did not carry a valid antiforgery token.");
+            return PasskeyHttp.Problem("The request did not carry a valid antiforgery token.");
         }
 
         var (challengeId, json) = await ceremonies.BeginRegistrationAsync(address, cancellationToken);
@@ -68,21 +68,21 @@ public static class PasskeyEndpoints
 
         if (!await antiforgery.IsRequestValidAsync(context))
         {
-            return Problem("The request did not carry a valid antiforgery token.");
+            return PasskeyHttp.Problem("The request did not carry a valid antiforgery token.");
         }
 
-        var request = await ReadAsync<PasskeyRegistrationRequest>(context, cancellationToken);
+        var request = await PasskeyHttp.ReadAsync<PasskeyRegistrationRequest>(context, cancellationToken);
         var challengeId = TakeChallenge(context);
         if (request?.Credential is not { } credential)
         {
-            return Problem("The request is not a passkey registration.");
+            return PasskeyHttp.Problem("The request is not a passkey registration.");
         }
 
         var name = request.Name?.Trim() is { Length: > 0 } given ? given[..Math.Min(given.Length, MaxNameLength)]
             : text["DefaultName", time.GetUtcNow().UtcDateTime.ToString("d", CultureInfo.CurrentUICulture)].Value;
         return await ceremonies.CompleteRegistrationAsync(challengeId, address, name, credential, cancellationToken)
             ? TypedResults.Ok()
-            : Problem("The passkey could not be registered.");
+            : PasskeyHttp.Problem("The passkey could not be registered.");
     }
 
     private static async Task<Results<ContentHttpResult, BadRequest<ProblemDetails>>> BeginSignInAsync(
@@ -90,7 +90,7 @@ public static class PasskeyEndpoints
     {
         if (!await antiforgery.IsRequestValidAsync(context))
         {
-            return Problem("The request did not carry a valid antiforgery token.");
+            return PasskeyHttp.Problem("The request did not carry a valid antiforgery token.");
         }
 
         var (challengeId, json) = await ceremonies.BeginSignInAsync(cancellationToken);
@@ -103,14 +103,14 @@ public static class PasskeyEndpoints
     {
         if (!await antiforgery.IsRequestValidAsync(context))
         {
-            return Problem("The request did not carry a valid antiforgery token.");
+            return PasskeyHttp.Problem("The request did not carry a valid antiforgery token.");
         }
 
-        var request = await ReadAsync<PasskeySignInRequest>(context, cancellationToken);
+        var request = await PasskeyHttp.ReadAsync<PasskeySignInRequest>(context, cancellationToken);
         var challengeId = TakeChallenge(context);
         if (request?.Credential is not { } credential)
         {
-            return Problem("The request is not a passkey sign-in.");
+            return PasskeyHttp.Problem("The request is not a passkey sign-in.");
         }
 
         switch (await ceremonies.CompleteSignInAsync(challengeId, credential, cancellationToken))
@@ -121,48 +121,13 @@ public static class PasskeyEndpoints
                 await audit.SignedInAsync(verified.Address, "passkey", RecipientAuditTrail.MessageIdOf(request.ReturnUrl), cancellationToken);
                 return TypedResults.Ok(new PasskeySignedIn(HostingExtensions.IsLocal(request.ReturnUrl) ? request.ReturnUrl! : "/inbox"));
             case PasskeySignIn.Refused:
-                return Problem("The passkey did not sign in.");
+                return PasskeyHttp.Problem("The passkey did not sign in.");
             default:
                 throw new System.Diagnostics.UnreachableException();
         }
     }
 
-    private static async Task<T?> ReadAsync<T>(HttpContext context, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (!context.Request.HasJsonContentType())
-        {
-            return null;
-        }
+    private static void SetChallenge(HttpContext context, Guid challengeId) => PasskeyHttp.SetChallenge(context, ChallengeCookie, challengeId);
 
-        try
-        {
-            return await context.Request.ReadFromJsonAsync<T>(cancellationToken);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static void SetChallenge(HttpContext context, Guid challengeId) =>
-        context.Response.Cookies.Append(ChallengeCookie, challengeId.ToString(), new CookieOptions
-        {
-            Secure = true,
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Path = "/",
-            MaxAge = TimeSpan.FromMinutes(15),
-            IsEssential = true,
-        });
-
-    /// <summary>The ceremony's challenge id (the cookie is removed: a challenge is good for one answer).</summary>
-    private static Guid? TakeChallenge(HttpContext context)
-    {
-        context.Response.Cookies.Delete(ChallengeCookie, new CookieOptions { Secure = true, HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
-        return context.Request.Cookies.TryGetValue(ChallengeCookie, out var value) && Guid.TryParse(value, out var id) ? id : null;
-    }
-
-    private static BadRequest<ProblemDetails> Problem(string detail) =>
-        TypedResults.BadRequest(new ProblemDetails { Status = StatusCodes.Status400BadRequest, Title = "Passkey request refused", Detail = detail });
+    private static Guid? TakeChallenge(HttpContext context) => PasskeyHttp.TakeChallenge(context, ChallengeCookie);
 }
