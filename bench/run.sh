@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Release and runs the benchmarks: ./bench/run.sh [vault] [rest] [smtp] [memory] [read] [--seconds N] [--concurrency N]
+# Builds Release and runs the benchmarks: ./bench/run.sh [vault] [rest] [smtp] [memory] [read] [--seconds N] [--concurrency N] [--hold N (reading: keep the signed-in portal up N s first, for a profiler)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OME_BUILD_SLOT=${OME_BUILD_SLOT:-bench}

@@ -10,6 +10,9 @@ public sealed class BenchOptions
 
     public int Concurrency { get; private set; } = 16;
 
+    /// <summary>Reading only: keep the signed-in portal up this long before measuring, for a profiler or wrk by hand.</summary>
+    public TimeSpan Hold { get; private set; } = TimeSpan.Zero;
+
     public bool Runs(string part) => Parts.Count == 0 || Parts.Contains("all") || Parts.Contains(part);
 
     public static BenchOptions Parse(string[] args)
@@ -24,6 +27,9 @@ public sealed class BenchOptions
                     break;
                 case "--seconds":
                     options.Duration = TimeSpan.FromSeconds(int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                case "--hold":
+                    options.Hold = TimeSpan.FromSeconds(int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture));
                     break;
                 case "--concurrency":
                     options.Concurrency = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);

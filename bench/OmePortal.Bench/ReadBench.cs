@@ -49,6 +49,13 @@ public static partial class ReadBench
               return wrk.format("GET", "/messages/{{id}}")
             end
             """);
+        if (options.Hold > TimeSpan.Zero)
+        {
+            Console.Error.WriteLine($"Holding {options.Hold.TotalSeconds:F0} s. Portal pid {portal.Pid}; try:");
+            Console.Error.WriteLine($"  wrk -t2 -c64 -d15s --latency -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
+            await Task.Delay(options.Hold);
+        }
+
         var seconds = (int)options.Duration.TotalSeconds;
         var ok = await WrkAsync($"-t2 -c64 -d{seconds}s --latency {portal.BaseUrl}/healthz");
         var read = await WrkAsync($"-t2 -c64 -d{seconds}s --latency -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
