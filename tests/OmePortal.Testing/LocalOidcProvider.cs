@@ -66,6 +66,12 @@ public sealed class LocalOidcProvider : IAsyncDisposable
     /// <summary>The <c>code_challenge_method</c> of every authorization request seen (proves PKCE).</summary>
     public ConcurrentQueue<string?> CodeChallengeMethods { get; } = new();
 
+    /// <summary>
+    /// Whether client assertions shaped as Microsoft Entra ID wants them (<c>typ</c> JWT, <c>aud</c> the token
+    /// endpoint) are accepted besides RFC 7523bis's (<c>typ</c> client-authentication+jwt, <c>aud</c> the issuer).
+    /// </summary>
+    public bool AcceptsEntraClientAssertions { get; set; } = true;
+
     /// <summary>Every token request seen, whether or not the client authentication succeeded.</summary>
     public ConcurrentQueue<LocalTokenRequest> TokenRequests { get; } = new();
 
@@ -96,6 +102,40 @@ public sealed class LocalOidcProvider : IAsyncDisposable
                 o.IgnoreScopePermissions().IgnoreEndpointPermissions().IgnoreGrantTypePermissions().IgnoreResponseTypePermissions();
                 o.AddEphemeralEncryptionKey().AddEphemeralSigningKey().DisableAccessTokenEncryption();
                 o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
+                // Microsoft Entra ID wants client assertions typed "JWT" and addressed to its token endpoint
+                // (as MSAL sends them); OpenIddict 7 accepts only RFC 7523bis's type and the issuer. Unless
+                // switched off, the provider accepts Entra's shape as well, just before the signature check...
+                o.AddEventHandler<OpenIddictServerEvents.ValidateTokenContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (provider!.AcceptsEntraClientAssertions && context.ValidTokenTypes.Contains(TokenTypeIdentifiers.Private.ClientAssertion))
+                        {
+                            if (context.TokenValidationParameters?.ValidTypes is { } types)
+                            {
+                                context.TokenValidationParameters.ValidTypes = [.. types, JsonWebTokenTypes.GenericJsonWebToken];
+                            }
+
+                            context.ValidAudiences.Add($"{origin}/{tenant}/oauth2/v2.0/token");
+                        }
+
+                        return ValueTask.CompletedTask;
+                    })
+                    .SetOrder(OpenIddictServerHandlers.Protection.ValidateIdentityModelToken.Descriptor.Order - 1));
+                // ...and, as OpenIddict takes a "JWT" for an ID token, names it a client assertion again right after.
+                o.AddEventHandler<OpenIddictServerEvents.ValidateTokenContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (provider!.AcceptsEntraClientAssertions
+                            && context.ValidTokenTypes.Contains(TokenTypeIdentifiers.Private.ClientAssertion)
+                            && context.Principal is { } principal
+                            && principal.GetTokenType() == TokenTypeIdentifiers.IdentityToken)
+                        {
+                            context.Principal = principal.SetTokenType(TokenTypeIdentifiers.Private.ClientAssertion);
+                        }
+
+                        return ValueTask.CompletedTask;
+                    })
+                    .SetOrder(OpenIddictServerHandlers.Protection.ValidateIdentityModelToken.Descriptor.Order + 1));
                 // Last, so the request has been read from the form; before the client is authenticated.
                 o.AddEventHandler<OpenIddictServerEvents.ExtractTokenRequestContext>(handler => handler
                     .UseInlineHandler(context =>

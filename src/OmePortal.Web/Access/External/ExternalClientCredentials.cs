@@ -20,8 +20,24 @@ public sealed class ExternalClientCredential
     /// <summary>A secret from a <c>SourceType: ClientSecret</c> description (the plain <c>ClientSecret</c> setting needs no help).</summary>
     public string? ClientSecret { get; set; }
 
+    /// <summary>The client assertion's <c>typ</c> (see <see cref="CertificateClientAssertion"/>).</summary>
+    public string AssertionType { get; set; } = CertificateClientAssertion.ClientAuthenticationType;
+
+    /// <summary>The client assertion's <c>aud</c>.</summary>
+    public ClientAssertionAudience AssertionAudience { get; set; } = ClientAssertionAudience.Issuer;
+
     /// <summary>What is wrong with the configuration, each naming its setting; start-up fails when not empty.</summary>
     public List<string> Problems { get; } = [];
+}
+
+/// <summary>Which of the provider's addresses a client assertion names as its audience (<c>aud</c>).</summary>
+public enum ClientAssertionAudience
+{
+    /// <summary>RFC 7523bis: the issuer identifier, which current servers (OpenIddict 7, for one) insist on.</summary>
+    Issuer,
+
+    /// <summary>RFC 7523 as first published: the token endpoint. Microsoft Entra ID documents this one.</summary>
+    TokenEndpoint,
 }
 
 /// <summary>
@@ -29,7 +45,7 @@ public sealed class ExternalClientCredential
 /// redeems the authorization code itself and knows only client secrets, and Microsoft.Identity.Web
 /// uses certificates only through MSAL (token acquisition, which the portal does not need): so the
 /// certificate is loaded here, with Microsoft.Identity.Web's own loader, checked at start-up, and
-/// turned into a <see cref="ClientAssertion"/> on each code redemption.
+/// turned into a <see cref="CertificateClientAssertion"/> on each code redemption.
 /// </summary>
 /// <remarks>
 /// The rules, as README states them: the descriptions are tried in order and the first certificate
@@ -43,12 +59,19 @@ public static class ExternalClientCredentials
 {
     private const int MinimumRsaKeySize = 2048;
 
-    /// <summary>Reads, loads and validates at start-up the credentials of <paramref name="scheme"/> from <paramref name="section"/>.</summary>
-    public static void Add(IServiceCollection services, string scheme, IConfigurationSection section)
+    /// <summary>
+    /// Reads, loads and validates at start-up the credentials of <paramref name="scheme"/> from
+    /// <paramref name="section"/>; a certificate signs assertions of <paramref name="assertionType"/> for <paramref name="audience"/>.
+    /// </summary>
+    public static void Add(IServiceCollection services, string scheme, IConfigurationSection section, string assertionType, ClientAssertionAudience audience)
     {
         services.AddOptions<ExternalClientCredential>(scheme)
             .Configure<TimeProvider, ILoggerFactory>((credential, time, logs) =>
-                Load(credential, section, time.GetUtcNow(), logs.CreateLogger(typeof(ExternalClientCredentials))))
+            {
+                credential.AssertionType = assertionType;
+                credential.AssertionAudience = audience;
+                Load(credential, section, time.GetUtcNow(), logs.CreateLogger(typeof(ExternalClientCredentials)));
+            })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ExternalClientCredential>, Validator>());
 
@@ -69,7 +92,7 @@ public static class ExternalClientCredentials
 
     /// <summary>
     /// <see cref="OpenIdConnectEvents.OnAuthorizationCodeReceived"/>: when the scheme has a certificate,
-    /// the code is redeemed with a fresh client assertion for the provider's token endpoint instead of a secret.
+    /// the code is redeemed with a fresh client assertion (addressed as the scheme's <see cref="ClientAssertionAudience"/> says) instead of a secret.
     /// </summary>
     public static async Task AttachAssertionAsync(AuthorizationCodeReceivedContext context)
     {
@@ -82,16 +105,16 @@ public static class ExternalClientCredentials
 
         var configuration = context.Options.Configuration
             ?? await context.Options.ConfigurationManager!.GetConfigurationAsync(context.HttpContext.RequestAborted);
-        var tokenEndpoint = configuration.TokenEndpoint;
-        if (string.IsNullOrEmpty(tokenEndpoint))
+        var audience = credential.AssertionAudience == ClientAssertionAudience.Issuer ? configuration.Issuer : configuration.TokenEndpoint;
+        if (string.IsNullOrEmpty(audience))
         {
-            throw new InvalidOperationException($"The provider of {context.Scheme.Name} publishes no token endpoint to address a client assertion to.");
+            throw new InvalidOperationException($"The metadata of {context.Scheme.Name} has no {credential.AssertionAudience} to address a client assertion to.");
         }
 
         request.ClientSecret = null;
-        request.ClientAssertionType = ClientAssertion.JwtBearerType;
-        request.ClientAssertion = ClientAssertion.Create(
-            credential.Certificate, context.Options.ClientId!, tokenEndpoint, services.GetRequiredService<TimeProvider>().GetUtcNow());
+        request.ClientAssertionType = CertificateClientAssertion.JwtBearerType;
+        request.ClientAssertion = CertificateClientAssertion.Create(
+            credential.Certificate, context.Options.ClientId!, audience, credential.AssertionType, services.GetRequiredService<TimeProvider>().GetUtcNow());
     }
 
     private static void Load(ExternalClientCredential credential, IConfigurationSection section, DateTimeOffset now, ILogger logger)

@@ -16,6 +16,12 @@ public sealed class ExternalProviderOptions
     /// <summary>Or, instead, a certificate: <c>ClientCredentials</c> as for <c>AzureAd</c> (see <see cref="ExternalClientCredentials"/>).</summary>
     public string? ClientSecret { get; set; }
 
+    /// <summary>
+    /// The <c>aud</c> of the client assertion when a certificate is the credential: the issuer (RFC 7523bis,
+    /// the default) or, for servers that predate it, <see cref="ClientAssertionAudience.TokenEndpoint"/>.
+    /// </summary>
+    public ClientAssertionAudience ClientAssertionAudience { get; set; } = ClientAssertionAudience.Issuer;
+
     /// <summary>Scopes beyond <c>openid</c>; <c>email</c> and <c>profile</c> when none are given.</summary>
     public string[] Scopes { get; set; } = [];
 

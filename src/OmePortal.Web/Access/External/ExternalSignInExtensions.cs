@@ -46,7 +46,7 @@ public static class ExternalSignInExtensions
             // Microsoft.Identity.Web does not carry this setting over; the metadata check needs it before post-configuration.
             var requireHttpsMetadata = azure.GetValue("RequireHttpsMetadata", true);
             builder.Services.Configure<OpenIdConnectOptions>(microsoft.Scheme, o => o.RequireHttpsMetadata = requireHttpsMetadata);
-            ExternalClientCredentials.Add(builder.Services, microsoft.Scheme, azure);
+            ExternalClientCredentials.Add(builder.Services, microsoft.Scheme, azure, CertificateClientAssertion.JwtType, ClientAssertionAudience.TokenEndpoint);
             providers.Add(microsoft);
         }
 
@@ -86,7 +86,7 @@ public static class ExternalSignInExtensions
                     o.Scope.Add(scope);
                 }
             });
-            ExternalClientCredentials.Add(builder.Services, provider.Scheme, section);
+            ExternalClientCredentials.Add(builder.Services, provider.Scheme, section, CertificateClientAssertion.ClientAuthenticationType, options.ClientAssertionAudience);
             providers.Add(provider);
         }
 

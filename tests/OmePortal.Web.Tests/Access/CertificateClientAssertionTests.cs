@@ -8,7 +8,7 @@ using OmePortal.Web.Access.External;
 namespace OmePortal.Web.Tests.Access;
 
 /// <summary>The certificate client credential (RFC 7523 <c>private_key_jwt</c>, as Microsoft Entra ID expects it).</summary>
-public sealed class ClientAssertionTests : IDisposable
+public sealed class CertificateClientAssertionTests : IDisposable
 {
     private const string ClientId = "11111111-2222-3333-4444-555555555555";
     private const string TokenEndpoint = "https://login.microsoftonline.com/contoso/oauth2/v2.0/token";
@@ -21,13 +21,15 @@ public sealed class ClientAssertionTests : IDisposable
         _other.Dispose();
     }
 
-    [Fact]
-    public void Create_Header_NamesTheCertificateByItsThumbprints()
+    [Theory]
+    [InlineData(CertificateClientAssertion.JwtType, "JWT")]
+    [InlineData(CertificateClientAssertion.ClientAuthenticationType, "client-authentication+jwt")]
+    public void Create_Header_NamesTheCertificateByItsThumbprints(string type, string typ)
     {
-        var token = new JsonWebToken(ClientAssertion.Create(_certificate, ClientId, TokenEndpoint, DateTimeOffset.UtcNow));
+        var token = new JsonWebToken(CertificateClientAssertion.Create(_certificate, ClientId, TokenEndpoint, type, DateTimeOffset.UtcNow));
 
         Assert.Equal("RS256", token.Alg);
-        Assert.Equal("JWT", token.Typ);
+        Assert.Equal(typ, token.Typ);
         Assert.Equal(Base64UrlEncoder.Encode(_certificate.GetCertHash()), token.X5t);
         Assert.True(token.TryGetHeaderValue<string>("x5t#S256", out var x5tS256));
         Assert.Equal(Base64UrlEncoder.Encode(_certificate.GetCertHash(HashAlgorithmName.SHA256)), x5tS256);
@@ -40,7 +42,7 @@ public sealed class ClientAssertionTests : IDisposable
         using var publicOnly = TestCertificates.PublicOnly(_certificate);
 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(
-            ClientAssertion.Create(_certificate, ClientId, TokenEndpoint, now), Parameters(publicOnly));
+            CertificateClientAssertion.Create(_certificate, ClientId, TokenEndpoint, CertificateClientAssertion.JwtType, now), Parameters(publicOnly));
 
         Assert.True(result.IsValid, result.Exception?.Message);
         var token = (JsonWebToken)result.SecurityToken;
@@ -60,7 +62,7 @@ public sealed class ClientAssertionTests : IDisposable
         using var otherPublic = TestCertificates.PublicOnly(_other);
 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(
-            ClientAssertion.Create(_certificate, ClientId, TokenEndpoint, DateTimeOffset.UtcNow), Parameters(otherPublic));
+            CertificateClientAssertion.Create(_certificate, ClientId, TokenEndpoint, CertificateClientAssertion.JwtType, DateTimeOffset.UtcNow), Parameters(otherPublic));
 
         Assert.False(result.IsValid);
         Assert.IsAssignableFrom<SecurityTokenInvalidSignatureException>(result.Exception);
@@ -70,8 +72,8 @@ public sealed class ClientAssertionTests : IDisposable
     public void Create_TwoAssertions_HaveDifferentIds()
     {
         var now = DateTimeOffset.UtcNow;
-        var first = new JsonWebToken(ClientAssertion.Create(_certificate, ClientId, TokenEndpoint, now));
-        var second = new JsonWebToken(ClientAssertion.Create(_certificate, ClientId, TokenEndpoint, now));
+        var first = new JsonWebToken(CertificateClientAssertion.Create(_certificate, ClientId, TokenEndpoint, CertificateClientAssertion.JwtType, now));
+        var second = new JsonWebToken(CertificateClientAssertion.Create(_certificate, ClientId, TokenEndpoint, CertificateClientAssertion.JwtType, now));
 
         Assert.NotEqual(first.Id, second.Id);
     }
@@ -81,7 +83,7 @@ public sealed class ClientAssertionTests : IDisposable
     {
         using var publicOnly = TestCertificates.PublicOnly(_certificate);
 
-        Assert.Throws<InvalidOperationException>(() => ClientAssertion.Create(publicOnly, ClientId, TokenEndpoint, DateTimeOffset.UtcNow));
+        Assert.Throws<InvalidOperationException>(() => CertificateClientAssertion.Create(publicOnly, ClientId, TokenEndpoint, CertificateClientAssertion.JwtType, DateTimeOffset.UtcNow));
     }
 
     private static TokenValidationParameters Parameters(X509Certificate2 publicKey) => new()
