@@ -19,12 +19,32 @@ public static class TestEnvironment
 
     public static string? PostgresDataDirectory => Environment.GetEnvironmentVariable(PostgresDataVariable) is { Length: > 0 } v ? v : null;
 
-    /// <summary>A free TCP port on loopback (the OS picks it; the tiny window before it is reused is acceptable in tests).</summary>
+    /// <summary>
+    /// A free TCP port on loopback, below the kernel's ephemeral range (32768+ on Linux). A port the
+    /// OS hands out for "any port" comes from that range, which is also where every outgoing
+    /// connection (HTTP clients, database connections) takes its local port: between this check and
+    /// the server's bind, one of them could take it. Random picks from below the range do not race with them.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port) { ExclusiveAddressUse = true };
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        using var fallback = new TcpListener(IPAddress.Loopback, 0);
+        fallback.Start();
+        return ((IPEndPoint)fallback.LocalEndpoint).Port;
     }
 
     public static string NewTempDirectory(string prefix)
