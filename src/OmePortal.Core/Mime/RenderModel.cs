@@ -56,6 +56,17 @@ public sealed class RenderModel
     public int BlockedRemoteImages { get; init; }
 
     public IReadOnlyList<AttachmentEntry> Attachments { get => _attachments; init => _attachments = value ?? []; }
+
+    /// <summary>
+    /// True for a model read with <see cref="RenderModelSerializer.DeserializeSummary"/>: <see cref="HtmlBody"/>
+    /// and <see cref="TextBody"/> then only say whether there is a body (null, empty, or
+    /// <see cref="OmittedBody"/>), not what it is.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool BodiesOmitted { get; internal set; }
+
+    /// <summary>What a summary holds in place of a body that is there.</summary>
+    public const string OmittedBody = "\u2026";
 }
 
 /// <summary>A display name (null when there is none) and address as written in the header.</summary>

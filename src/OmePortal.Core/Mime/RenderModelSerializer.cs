@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace OmePortal.Core.Mime;
 
@@ -38,7 +39,59 @@ public static class RenderModelSerializer
             ?? throw NullModel();
     }
 
+    /// <summary>
+    /// The model without its bodies, for pages that show a message's headers, attachments and thread
+    /// but not its body (the body frame reads it apart). A body is most of a render model and, as a
+    /// .NET string, often large enough for the large object heap, whose collections stall every
+    /// request; here the parser skips over it and keeps only whether it is there.
+    /// </summary>
+    /// <exception cref="JsonException">The JSON is not a render model.</exception>
+    public static RenderModel DeserializeSummary(ReadOnlySpan<byte> utf8Json)
+    {
+        var model = JsonSerializer.Deserialize(utf8Json, SummaryTypeInfo) ?? throw NullModel();
+        model.BodiesOmitted = true;
+        return model;
+    }
+
+    private static readonly JsonTypeInfo<RenderModel> SummaryTypeInfo = (JsonTypeInfo<RenderModel>)new JsonSerializerOptions(RenderModelJsonContext.Default.Options)
+    {
+        TypeInfoResolver = RenderModelJsonContext.Default.WithAddedModifier(info =>
+        {
+            if (info.Type != typeof(RenderModel))
+            {
+                return;
+            }
+
+            foreach (var property in info.Properties)
+            {
+                if (property.Name.Equals(nameof(RenderModel.HtmlBody), StringComparison.OrdinalIgnoreCase)
+                    || property.Name.Equals(nameof(RenderModel.TextBody), StringComparison.OrdinalIgnoreCase))
+                {
+                    property.CustomConverter = PresenceOnlyConverter.Instance;
+                }
+            }
+        }),
+    }.GetTypeInfo(typeof(RenderModel));
+
     private static JsonException NullModel() => new("The render model JSON is null.");
+
+    /// <summary>Reads a string as null, empty or <see cref="RenderModel.OmittedBody"/>, never allocating its text.</summary>
+    private sealed class PresenceOnlyConverter : JsonConverter<string?>
+    {
+        public static readonly PresenceOnlyConverter Instance = new();
+
+        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType switch
+            {
+                JsonTokenType.Null => null,
+                JsonTokenType.String => reader.HasValueSequence ? (reader.ValueSequence.IsEmpty ? string.Empty : RenderModel.OmittedBody)
+                    : reader.ValueSpan.IsEmpty ? string.Empty : RenderModel.OmittedBody,
+                _ => throw new JsonException("A body of a render model is not a string."),
+            };
+
+        public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options) =>
+            throw new NotSupportedException("A render model summary is never written.");
+    }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

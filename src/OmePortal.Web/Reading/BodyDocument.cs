@@ -35,15 +35,38 @@ public static class BodyDocument
     public static bool IsInlineImage(AttachmentEntry entry) =>
         entry.ContentId is not null && InlineImageTypes.Contains(entry.ContentType);
 
-    /// <param name="model">The decrypted render model.</param>
+    /// <summary>
+    /// The document in three parts: the body between a small head and tail. The body is most of it
+    /// and often a large string; written part by part (<see cref="Parts.WriteAsync"/>) it is never
+    /// copied into one more large string or byte array.
+    /// </summary>
+    public readonly record struct Parts(string Head, string Body, string Tail)
+    {
+        public override string ToString() => string.Concat(Head, Body, Tail);
+
+        /// <summary>Writes the document as UTF-8, part by part, straight into the response.</summary>
+        public async Task WriteAsync(HttpResponse response, CancellationToken cancellationToken)
+        {
+            response.ContentType = "text/html; charset=utf-8";
+            await response.WriteAsync(Head, cancellationToken);
+            await response.WriteAsync(Body, cancellationToken);
+            await response.WriteAsync(Tail, cancellationToken);
+        }
+    }
+
+    /// <param name="model">The decrypted render model (with its bodies, not a summary).</param>
     /// <param name="inlineUrl">The URL that serves attachment <c>index</c> as an inline image.</param>
     /// <param name="showImages">Restore the remote images the sanitiser neutralised.</param>
     /// <param name="language">The lang attribute of the document (the reader's language).</param>
     /// <param name="printable">False for Do-Not-Forward: printing the frame on its own yields an empty page.</param>
-    public static string Build(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true)
+    public static Parts Compose(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inlineUrl);
+        if (model.BodiesOmitted)
+        {
+            throw new ArgumentException("A render model summary has no body to show.", nameof(model));
+        }
 
         var body = model.HtmlBody is { } html
             ? Rewrite(html, model.Attachments, inlineUrl, showImages)
@@ -51,16 +74,18 @@ public static class BodyDocument
                 ? "<pre class=\"ome-text\">" + Escape(text) + "</pre>"
                 : string.Empty;
 
-        var document = new StringBuilder(body.Length + 1024);
-        document.Append("<!DOCTYPE html><html lang=\"").Append(Escape(language)).Append("\"><head>")
+        var head = new StringBuilder(1024);
+        head.Append("<!DOCTYPE html><html lang=\"").Append(Escape(language)).Append("\"><head>")
             .Append("<meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<title>").Append(Escape(model.Subject ?? string.Empty)).Append("</title>")
-            .Append("<style>").Append(Style).Append(printable ? string.Empty : NoPrintStyle).Append("</style></head><body>")
-            .Append(body)
-            .Append("</body></html>");
-        return document.ToString();
+            .Append("<style>").Append(Style).Append(printable ? string.Empty : NoPrintStyle).Append("</style></head><body>");
+        return new Parts(head.ToString(), body, "</body></html>");
     }
+
+    /// <summary>The whole document as one string (see <see cref="Compose"/>).</summary>
+    public static string Build(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true) =>
+        Compose(model, inlineUrl, showImages, language, printable).ToString();
 
     /// <summary>Text as HTML text or attribute value: the five markup characters escaped, line breaks and everything else kept.</summary>
     private static string Escape(string text)

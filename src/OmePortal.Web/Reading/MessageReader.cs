@@ -45,7 +45,17 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     public const int PageSize = 25;
 
     /// <summary>Loads the message and decrypts its render model; null when it was shredded meanwhile.</summary>
-    public async Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, CancellationToken cancellationToken)
+    public Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, CancellationToken cancellationToken) =>
+        OpenAsync(access, summary: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="OpenAsync(AccessDecision.Granted, CancellationToken)"/>, but the render model without its
+    /// bodies (<see cref="RenderModelSerializer.DeserializeSummary"/>): for everything but the body frame and replies.
+    /// </summary>
+    public Task<OpenedMessage?> OpenSummaryAsync(AccessDecision.Granted access, CancellationToken cancellationToken) =>
+        OpenAsync(access, summary: true, cancellationToken);
+
+    private async Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, bool summary, CancellationToken cancellationToken)
     {
         var record = loaded.Take(access.MessageId)
             ?? await db.Messages.AsNoTracking().Include(m => m.Recipients.Where(r => r.Id == access.RecipientId))
@@ -55,7 +65,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
             return null;
         }
 
-        var model = await ReadRenderModelAsync(record, cancellationToken);
+        var model = await ReadRenderModelAsync(record, summary, cancellationToken);
         return model is null ? null : new OpenedMessage(access, record, model);
     }
 
@@ -184,7 +194,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
 
             var model = state != ListedState.Readable ? null
                 : known is not null && known.Record.Id == m.Id ? known.Model
-                : await ReadRenderModelAsync(m, cancellationToken);
+                : await ReadRenderModelAsync(m, summary: true, cancellationToken);
             if (state == ListedState.Readable && model is null)
             {
                 state = ListedState.Revoked; // shredded between the query and the decryption
@@ -197,7 +207,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         return listed;
     }
 
-    private async Task<RenderModel?> ReadRenderModelAsync(MessageRecord record, CancellationToken cancellationToken)
+    private async Task<RenderModel?> ReadRenderModelAsync(MessageRecord record, bool summary, CancellationToken cancellationToken)
     {
         VaultReadResult result;
         try
@@ -215,7 +225,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
                 RenderModel? model;
                 await using (opened.Plaintext)
                 {
-                    model = await DeserializeBufferedAsync(opened.Plaintext, cancellationToken);
+                    model = await DeserializeBufferedAsync(opened.Plaintext, summary, cancellationToken);
                 }
 
                 return model is not null && model.PolicyVersion < EmailHtmlSanitizer.PolicyVersion
@@ -265,11 +275,12 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     /// and parsing that synchronously costs far less than System.Text.Json's async path over the
     /// decrypting stream.
     /// </summary>
-    private static async Task<RenderModel> DeserializeBufferedAsync(Stream plaintext, CancellationToken cancellationToken)
+    private static async Task<RenderModel> DeserializeBufferedAsync(Stream plaintext, bool summary, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream(plaintext.CanSeek ? (int)Math.Min(plaintext.Length, int.MaxValue) : 0);
         await plaintext.CopyToAsync(buffer, cancellationToken);
-        return RenderModelSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        return summary ? RenderModelSerializer.DeserializeSummary(json) : RenderModelSerializer.Deserialize(json);
     }
 
     private sealed record Row(MessageRecord Message, List<Mine> Mine);

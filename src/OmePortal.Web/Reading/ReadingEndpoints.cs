@@ -49,14 +49,15 @@ internal static class ReadingEndpoints
 
                 var showImages = images == "1";
                 var ticket = SessionOf(http.User) is { } session ? tickets.Issue(id, session) : null;
-                var html = BodyDocument.Build(
+                var document = BodyDocument.Compose(
                     opened.Model,
                     index => $"/messages/{id}/inline/{index.ToString(CultureInfo.InvariantCulture)}" + (ticket is null ? string.Empty : "?t=" + ticket),
                     showImages,
                     CultureInfo.CurrentUICulture.TwoLetterISOLanguageName,
                     printable: granted.Protection != ProtectionLevel.DoNotForward);
                 ReadingHeaders.BodyFrame(http.Response, showImages);
-                return Results.Content(html, "text/html; charset=utf-8");
+                await document.WriteAsync(http.Response, cancellationToken);
+                return Results.Empty;
             case AccessDecision.NeedsSignIn:
                 return Results.Redirect(SignInUrl(MessageUrl(id)));
             default:
@@ -88,7 +89,7 @@ internal static class ReadingEndpoints
         switch (await access.DecideAsync(id, user, cancellationToken))
         {
             case AccessDecision.Granted granted:
-                var opened = await reader.OpenAsync(granted, cancellationToken);
+                var opened = await reader.OpenSummaryAsync(granted, cancellationToken);
                 var entry = opened?.Model.Attachments.FirstOrDefault(a => a.Index == index);
                 if (opened is null || entry is null || !BodyDocument.IsInlineImage(entry) || entry.ContentOffset < 0)
                 {

@@ -288,6 +288,55 @@ public sealed class RenderModelTests
         AssertEquivalent(original, copy);
     }
 
+    [Theory]
+    [InlineData("<div class=\"ome-part\"><p>hi</p></div>", "plain text", RenderModel.OmittedBody, RenderModel.OmittedBody)]
+    [InlineData(null, "", null, "")]
+    [InlineData("", null, "", null)]
+    public void Summary_KeepsEverythingButTheBodiesText(string? html, string? text, string? expectedHtml, string? expectedText)
+    {
+        var original = new RenderModel
+        {
+            PolicyVersion = 7,
+            Subject = "Quarterly figures",
+            From = [new RenderAddress("A", "a@example.org")],
+            To = [new RenderAddress(null, "b@example.org")],
+            HtmlBody = html,
+            TextBody = text,
+            HtmlBodyTruncated = true,
+            BlockedRemoteImages = 2,
+            Attachments = [new AttachmentEntry(0, "a.pdf", "application/pdf", 10, null, false, 100, 20, "base64")],
+        };
+
+        var summary = RenderModelSerializer.DeserializeSummary(RenderModelSerializer.Serialize(original));
+
+        Assert.True(summary.BodiesOmitted);
+        Assert.False(RenderModelSerializer.Deserialize(RenderModelSerializer.Serialize(original)).BodiesOmitted);
+        Assert.Equal(expectedHtml, summary.HtmlBody);
+        Assert.Equal(expectedText, summary.TextBody);
+        Assert.Equal(original.Subject, summary.Subject);
+        Assert.Equal(original.From, summary.From);
+        Assert.Equal(original.To, summary.To);
+        Assert.Equal(original.Attachments, summary.Attachments);
+        Assert.True(summary.HtmlBodyTruncated);
+        Assert.Equal(2, summary.BlockedRemoteImages);
+        Assert.Equal(7, summary.PolicyVersion);
+    }
+
+    [Fact]
+    public void Summary_OfALargeBody_DoesNotAllocateTheBody()
+    {
+        var json = RenderModelSerializer.Serialize(new RenderModel { PolicyVersion = 1, HtmlBody = new string('x', 200_000), TextBody = new string('y', 200_000) });
+        RenderModelSerializer.DeserializeSummary(json); // warm up: the first call builds the contract
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var summary = RenderModelSerializer.DeserializeSummary(json);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(RenderModel.OmittedBody, summary.HtmlBody);
+        Assert.True(allocated < 50_000, $"the summary allocated {allocated} bytes for 400 000 characters of bodies");
+        Assert.Throws<JsonException>(() => RenderModelSerializer.DeserializeSummary("{\"htmlBody\":42}"u8));
+    }
+
     [Fact]
     public void Serializer_UsesCamelCaseAndToleratesNullLists()
     {

@@ -15,6 +15,20 @@ public sealed class BodyDocumentTests
         new() { Subject = "Subject <b>&", HtmlBody = html, TextBody = text, Attachments = attachments };
 
     [Fact]
+    public void Compose_OfASummary_IsRefused_AndItsPartsMakeTheWholeDocument()
+    {
+        var summary = RenderModelSerializer.DeserializeSummary(RenderModelSerializer.Serialize(Model("<p>body</p>")));
+        Assert.Throws<ArgumentException>(() => BodyDocument.Compose(summary, Url, showImages: false, "en"));
+
+        var parts = BodyDocument.Compose(Model("<p>body</p>"), Url, showImages: false, "en");
+        Assert.Equal("<p>body</p>", parts.Body);
+        Assert.StartsWith("<!DOCTYPE html><html lang=\"en\">", parts.Head, StringComparison.Ordinal);
+        Assert.EndsWith("<body>", parts.Head, StringComparison.Ordinal);
+        Assert.Equal("</body></html>", parts.Tail);
+        Assert.Equal(BodyDocument.Build(Model("<p>body</p>"), Url, showImages: false, "en"), parts.ToString());
+    }
+
+    [Fact]
     public void Build_ContentIdImage_PointsAtTheInlineUrl()
     {
         var html = BodyDocument.Build(

@@ -26,7 +26,7 @@ public sealed class AttachmentModel(RecipientAccess access, MessageReader reader
             case AccessDecision.Granted { Protection: ProtectionLevel.DoNotForward }:
                 return Refuse(new Unavailable(UnavailableKind.DownloadRefused, MessageId: id));
             case AccessDecision.Granted granted:
-                var opened = await reader.OpenAsync(granted, cancellationToken);
+                var opened = await reader.OpenSummaryAsync(granted, cancellationToken);
                 var entry = opened?.Model.Attachments.FirstOrDefault(a => a.Index == index);
                 if (opened is null || entry is null || entry.ContentOffset < 0)
                 {

@@ -37,7 +37,7 @@ public sealed class MessageModel(RecipientAccess access, MessageReader reader) :
         switch (await access.DecideAsync(id, User, cancellationToken))
         {
             case AccessDecision.Granted granted:
-                Message = await reader.OpenAsync(granted, cancellationToken);
+                Message = await reader.OpenSummaryAsync(granted, cancellationToken);
                 if (Message is null)
                 {
                     // Shredded between the decision and the decryption: the decision now says why.
