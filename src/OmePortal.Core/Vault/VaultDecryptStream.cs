@@ -307,7 +307,12 @@ internal sealed class VaultDecryptStream : Stream
             _inner.Position = _origin;
         }
 
-        _buffer ??= ArrayPool<byte>.Shared.Rent(VaultFormat.CiphertextSegmentSize + 1);
+        // A blob of one segment (a render model, most inline images) needs no full-segment buffer: a full
+        // one is 128 KB once the pool rounds it up, an array on the large object heap, and when many
+        // readers at once outrun the pool each new one costs a full collection.
+        _buffer ??= ArrayPool<byte>.Shared.Rent(_seekable && _segmentCount == 1
+            ? Math.Max(VaultFormat.HeaderSize, _lastSegmentLength)
+            : VaultFormat.CiphertextSegmentSize + 1);
         int read = await ReadInnerAsync(0, VaultFormat.HeaderSize, useAsync, cancellationToken).ConfigureAwait(false);
         if (read < VaultFormat.HeaderSize)
         {

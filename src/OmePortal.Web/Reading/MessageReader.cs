@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Core.Access;
 using OmePortal.Core.Intake;
@@ -275,12 +276,34 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     /// and parsing that synchronously costs far less than System.Text.Json's async path over the
     /// decrypting stream.
     /// </summary>
+    /// <remarks>
+    /// The buffer is pooled and exactly as long as the model (a copy loop's 80 KB buffer and a growing
+    /// MemoryStream would both land on the large object heap for a large body), and cleared before it
+    /// goes back: it holds decrypted content.
+    /// </remarks>
     private static async Task<RenderModel> DeserializeBufferedAsync(Stream plaintext, bool summary, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream(plaintext.CanSeek ? (int)Math.Min(plaintext.Length, int.MaxValue) : 0);
-        await plaintext.CopyToAsync(buffer, cancellationToken);
-        var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
-        return summary ? RenderModelSerializer.DeserializeSummary(json) : RenderModelSerializer.Deserialize(json);
+        var length = plaintext.CanSeek ? checked((int)plaintext.Length) : -1;
+        if (length < 0)
+        {
+            using var copy = new MemoryStream();
+            await plaintext.CopyToAsync(copy, cancellationToken);
+            return Deserialize(copy.GetBuffer().AsSpan(0, (int)copy.Length), summary);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            await plaintext.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
+            return Deserialize(buffer.AsSpan(0, length), summary);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+
+        static RenderModel Deserialize(ReadOnlySpan<byte> json, bool summary) =>
+            summary ? RenderModelSerializer.DeserializeSummary(json) : RenderModelSerializer.Deserialize(json);
     }
 
     private sealed record Row(MessageRecord Message, List<Mine> Mine);
