@@ -53,6 +53,48 @@ public static class RenderModelSerializer
         return model;
     }
 
+    /// <summary>
+    /// The HTML body as UTF-8 (unescaped), copied into a pooled buffer, without ever becoming a .NET
+    /// string; null when the model has none. For writing the body straight to a response.
+    /// </summary>
+    /// <exception cref="JsonException">The JSON is not a render model.</exception>
+    public static PooledUtf8? CopyHtmlBody(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("A render model is a JSON object.");
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isHtmlBody = reader.ValueTextEquals("htmlBody"u8);
+            reader.Read();
+            if (!isHtmlBody)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                return null;
+            }
+
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                throw new JsonException("The HTML body of a render model is not a string.");
+            }
+
+            // Unescaping never makes a JSON string longer.
+            var buffer = new PooledUtf8(reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length);
+            buffer.Length = reader.CopyString(buffer.Array);
+            return buffer;
+        }
+
+        return null;
+    }
+
     private static readonly JsonTypeInfo<RenderModel> SummaryTypeInfo = (JsonTypeInfo<RenderModel>)new JsonSerializerOptions(RenderModelJsonContext.Default.Options)
     {
         TypeInfoResolver = RenderModelJsonContext.Default.WithAddedModifier(info =>
@@ -98,4 +140,29 @@ public static class RenderModelSerializer
 [JsonSerializable(typeof(RenderModel))]
 internal sealed partial class RenderModelJsonContext : JsonSerializerContext
 {
+}
+
+/// <summary>UTF-8 text in a pooled array, cleared when given back (it may be decrypted content).</summary>
+public sealed class PooledUtf8 : IDisposable
+{
+    private byte[]? _array;
+
+    internal PooledUtf8(int capacity) => _array = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
+
+    internal byte[] Array => _array ?? throw new ObjectDisposedException(nameof(PooledUtf8));
+
+    public int Length { get; internal set; }
+
+    public ReadOnlyMemory<byte> Memory => Array.AsMemory(0, Length);
+
+    public ReadOnlySpan<byte> Span => Array.AsSpan(0, Length);
+
+    public void Dispose()
+    {
+        if (_array is { } array)
+        {
+            _array = null;
+            System.Buffers.ArrayPool<byte>.Shared.Return(array, clearArray: true);
+        }
+    }
 }

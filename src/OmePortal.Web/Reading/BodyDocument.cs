@@ -37,42 +37,47 @@ public static class BodyDocument
 
     /// <summary>
     /// The document in three parts: the body between a small head and tail. The body is most of it
-    /// and often a large string; written part by part (<see cref="Parts.WriteAsync"/>) it is never
-    /// copied into one more large string or byte array.
+    /// and often large; written part by part (<see cref="Parts.WriteAsync"/>) it is never copied into
+    /// one more large string or array. The body is a string, or UTF-8 as it came out of the vault
+    /// (<see cref="Utf8Body"/>) when nothing in it needed rewriting.
     /// </summary>
-    public readonly record struct Parts(string Head, string Body, string Tail)
+    public readonly record struct Parts(string Head, string Body, string Tail, ReadOnlyMemory<byte> Utf8Body = default)
     {
-        public override string ToString() => string.Concat(Head, Body, Tail);
+        public override string ToString() =>
+            string.Concat(Head, Utf8Body.IsEmpty ? Body : Encoding.UTF8.GetString(Utf8Body.Span), Tail);
 
         /// <summary>Writes the document as UTF-8, part by part, straight into the response.</summary>
         public async Task WriteAsync(HttpResponse response, CancellationToken cancellationToken)
         {
             response.ContentType = "text/html; charset=utf-8";
             await response.WriteAsync(Head, cancellationToken);
-            await response.WriteAsync(Body, cancellationToken);
+            if (Utf8Body.IsEmpty)
+            {
+                await response.WriteAsync(Body, cancellationToken);
+            }
+            else
+            {
+                await response.Body.WriteAsync(Utf8Body, cancellationToken);
+            }
+
             await response.WriteAsync(Tail, cancellationToken);
         }
     }
 
-    /// <param name="model">The decrypted render model (with its bodies, not a summary).</param>
+    /// <param name="model">The decrypted render model: a full one, or a summary with <paramref name="htmlUtf8"/>.</param>
     /// <param name="inlineUrl">The URL that serves attachment <c>index</c> as an inline image.</param>
     /// <param name="showImages">Restore the remote images the sanitiser neutralised.</param>
     /// <param name="language">The lang attribute of the document (the reader's language).</param>
     /// <param name="printable">False for Do-Not-Forward: printing the frame on its own yields an empty page.</param>
-    public static Parts Compose(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true)
+    /// <param name="htmlUtf8">The sanitised HTML body as UTF-8 (see <see cref="RenderModelSerializer.CopyHtmlBody"/>), for a summary.</param>
+    public static Parts Compose(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true, ReadOnlyMemory<byte>? htmlUtf8 = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inlineUrl);
-        if (model.BodiesOmitted)
+        if (model.BodiesOmitted && htmlUtf8 is null)
         {
             throw new ArgumentException("A render model summary has no body to show.", nameof(model));
         }
-
-        var body = model.HtmlBody is { } html
-            ? Rewrite(html, model.Attachments, inlineUrl, showImages)
-            : model.TextBody is { } text
-                ? "<pre class=\"ome-text\">" + Escape(text) + "</pre>"
-                : string.Empty;
 
         var head = new StringBuilder(1024);
         head.Append("<!DOCTYPE html><html lang=\"").Append(Escape(language)).Append("\"><head>")
@@ -80,7 +85,44 @@ public static class BodyDocument
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<title>").Append(Escape(model.Subject ?? string.Empty)).Append("</title>")
             .Append("<style>").Append(Style).Append(printable ? string.Empty : NoPrintStyle).Append("</style></head><body>");
-        return new Parts(head.ToString(), body, "</body></html>");
+        const string Tail = "</body></html>";
+
+        if (htmlUtf8 is { } utf8)
+        {
+            // Sent as it is unless a URL in it must be rewritten; only then does it become a string.
+            return NeedsRewrite(utf8.Span, showImages)
+                ? new Parts(head.ToString(), Rewrite(Encoding.UTF8.GetString(utf8.Span), model.Attachments, inlineUrl, showImages), Tail)
+                : new Parts(head.ToString(), string.Empty, Tail, utf8.IsEmpty ? default : utf8);
+        }
+
+        var body = model.HtmlBody is { } html
+            ? Rewrite(html, model.Attachments, inlineUrl, showImages)
+            : model.TextBody is { } text
+                ? "<pre class=\"ome-text\">" + Escape(text) + "</pre>"
+                : string.Empty;
+        return new Parts(head.ToString(), body, Tail);
+    }
+
+    /// <summary>The byte-level twin of the check at the start of <see cref="Rewrite"/>.</summary>
+    private static bool NeedsRewrite(ReadOnlySpan<byte> html, bool showImages) =>
+        ContainsIgnoringAsciiCase(html, "cid:"u8)
+        || (showImages && html.IndexOf("data-ome-remote-"u8) >= 0);
+
+    private static bool ContainsIgnoringAsciiCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerCaseNeedle)
+    {
+        var first = lowerCaseNeedle[0];
+        for (var at = text.IndexOfAny(first, (byte)char.ToUpperInvariant((char)first)); at >= 0 && at <= text.Length - lowerCaseNeedle.Length;)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(text.Slice(at, lowerCaseNeedle.Length), lowerCaseNeedle))
+            {
+                return true;
+            }
+
+            var next = text[(at + 1)..].IndexOfAny(first, (byte)char.ToUpperInvariant((char)first));
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return false;
     }
 
     /// <summary>The whole document as one string (see <see cref="Compose"/>).</summary>

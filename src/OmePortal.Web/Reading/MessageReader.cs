@@ -14,6 +14,15 @@ namespace OmePortal.Web.Reading;
 /// <summary>A message opened for a reader whom <see cref="Access.RecipientAccess"/> granted access.</summary>
 public sealed record OpenedMessage(AccessDecision.Granted Access, MessageRecord Record, RenderModel Model);
 
+/// <summary>
+/// What the body frame shows: the message (a summary when <see cref="Html"/> is set, else the full model)
+/// and its HTML body as UTF-8 in a pooled buffer. Dispose it when the response is written.
+/// </summary>
+public sealed record OpenedBody(OpenedMessage Message, PooledUtf8? Html) : IDisposable
+{
+    public void Dispose() => Html?.Dispose();
+}
+
 /// <summary>How a listed message may be reached by the reader (the access decision, reduced to what a list shows).</summary>
 public enum ListedState
 {
@@ -58,17 +67,51 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
 
     private async Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, bool summary, CancellationToken cancellationToken)
     {
-        var record = loaded.Take(access.MessageId)
-            ?? await db.Messages.AsNoTracking().Include(m => m.Recipients.Where(r => r.Id == access.RecipientId))
-                .SingleOrDefaultAsync(m => m.Id == access.MessageId, cancellationToken);
+        var record = await RecordAsync(access, cancellationToken);
+        var model = record is null ? null : await ReadRenderModelAsync(record, summary, cancellationToken);
+        return model is null ? null : new OpenedMessage(access, record!, model);
+    }
+
+    /// <summary>
+    /// For the body frame: the HTML body is copied out of the decrypted model as UTF-8 and never
+    /// becomes a string (for a large body, one on the large object heap per request); the rest of the
+    /// model is a summary. A text-only message, or one to be sanitised again, comes as a full model.
+    /// Null when the message was shredded meanwhile.
+    /// </summary>
+    public async Task<OpenedBody?> OpenBodyAsync(AccessDecision.Granted access, CancellationToken cancellationToken)
+    {
+        var record = await RecordAsync(access, cancellationToken);
         if (record is null)
         {
             return null;
         }
 
-        var model = await ReadRenderModelAsync(record, summary, cancellationToken);
-        return model is null ? null : new OpenedMessage(access, record, model);
+        var read = await ReadJsonAsync<(RenderModel? Model, PooledUtf8? Html)>(record, static json =>
+        {
+            var summary = RenderModelSerializer.DeserializeSummary(json);
+            return summary.PolicyVersion < EmailHtmlSanitizer.PolicyVersion ? (null, null)
+                : summary.HtmlBody is null ? (RenderModelSerializer.Deserialize(json), null)
+                : (summary, RenderModelSerializer.CopyHtmlBody(json));
+        }, cancellationToken);
+        if (!read.Found)
+        {
+            return null;
+        }
+
+        if (read.Value.Model is { } model)
+        {
+            return new OpenedBody(new OpenedMessage(access, record, model), read.Value.Html);
+        }
+
+        // Sanitised under an older policy: the full path builds it again.
+        var full = await ReadRenderModelAsync(record, summary: false, cancellationToken);
+        return full is null ? null : new OpenedBody(new OpenedMessage(access, record, full), null);
     }
+
+    private async Task<MessageRecord?> RecordAsync(AccessDecision.Granted access, CancellationToken cancellationToken) =>
+        loaded.Take(access.MessageId)
+            ?? await db.Messages.AsNoTracking().Include(m => m.Recipients.Where(r => r.Id == access.RecipientId))
+                .SingleOrDefaultAsync(m => m.Id == access.MessageId, cancellationToken);
 
     /// <summary>
     /// The decrypted original MIME of an opened message: a seekable stream (dispose it), or null when
@@ -210,6 +253,18 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
 
     private async Task<RenderModel?> ReadRenderModelAsync(MessageRecord record, bool summary, CancellationToken cancellationToken)
     {
+        JsonUse<RenderModel> use = summary ? RenderModelSerializer.DeserializeSummary : RenderModelSerializer.Deserialize;
+        var read = await ReadJsonAsync(record, use, cancellationToken);
+        return !read.Found ? null
+            : read.Value.PolicyVersion < EmailHtmlSanitizer.PolicyVersion ? await RerenderAsync(record, read.Value, cancellationToken)
+            : read.Value;
+    }
+
+    private delegate T JsonUse<T>(ReadOnlySpan<byte> utf8Json);
+
+    /// <summary>Decrypts the render model's JSON and hands it to <paramref name="use"/>; not found when the message is shredded.</summary>
+    private async Task<(bool Found, T Value)> ReadJsonAsync<T>(MessageRecord record, JsonUse<T> use, CancellationToken cancellationToken)
+    {
         VaultReadResult result;
         try
         {
@@ -217,24 +272,19 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         }
         catch (FileNotFoundException)
         {
-            return null;
+            return (false, default!);
         }
 
         switch (result)
         {
             case VaultReadResult.Opened opened:
-                RenderModel? model;
                 await using (opened.Plaintext)
                 {
-                    model = await DeserializeBufferedAsync(opened.Plaintext, summary, cancellationToken);
+                    return (true, await ReadBufferedAsync(opened.Plaintext, use, cancellationToken));
                 }
 
-                return model is not null && model.PolicyVersion < EmailHtmlSanitizer.PolicyVersion
-                    ? await RerenderAsync(record, model, cancellationToken)
-                    : model;
-
             case VaultReadResult.Shredded:
-                return null;
+                return (false, default!);
             default:
                 throw new System.Diagnostics.UnreachableException();
         }
@@ -271,39 +321,32 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         return fresh;
     }
 
-    /// <summary>
-    /// A render model is small (the sanitised body and a list of parts): decrypting it into one buffer
-    /// and parsing that synchronously costs far less than System.Text.Json's async path over the
-    /// decrypting stream.
-    /// </summary>
     /// <remarks>
     /// The buffer is pooled and exactly as long as the model (a copy loop's 80 KB buffer and a growing
     /// MemoryStream would both land on the large object heap for a large body), and cleared before it
-    /// goes back: it holds decrypted content.
+    /// goes back: it holds decrypted content. Parsing one buffer synchronously also costs far less than
+    /// System.Text.Json's async path over the decrypting stream.
     /// </remarks>
-    private static async Task<RenderModel> DeserializeBufferedAsync(Stream plaintext, bool summary, CancellationToken cancellationToken)
+    private static async Task<T> ReadBufferedAsync<T>(Stream plaintext, JsonUse<T> use, CancellationToken cancellationToken)
     {
         var length = plaintext.CanSeek ? checked((int)plaintext.Length) : -1;
         if (length < 0)
         {
             using var copy = new MemoryStream();
             await plaintext.CopyToAsync(copy, cancellationToken);
-            return Deserialize(copy.GetBuffer().AsSpan(0, (int)copy.Length), summary);
+            return use(copy.GetBuffer().AsSpan(0, (int)copy.Length));
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             await plaintext.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
-            return Deserialize(buffer.AsSpan(0, length), summary);
+            return use(buffer.AsSpan(0, length));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
         }
-
-        static RenderModel Deserialize(ReadOnlySpan<byte> json, bool summary) =>
-            summary ? RenderModelSerializer.DeserializeSummary(json) : RenderModelSerializer.Deserialize(json);
     }
 
     private sealed record Row(MessageRecord Message, List<Mine> Mine);

@@ -41,28 +41,37 @@ internal static class ReadingEndpoints
         switch (await access.DecideAsync(id, http.User, cancellationToken))
         {
             case AccessDecision.Granted granted:
-                var opened = await reader.OpenAsync(granted, cancellationToken);
-                if (opened is null)
+                using (var body = await reader.OpenBodyAsync(granted, cancellationToken))
                 {
-                    return Results.NotFound();
+                    if (body is null)
+                    {
+                        return Results.NotFound();
+                    }
+
+                    await WriteBodyAsync(http, id, body, images == "1", granted.Protection, tickets, cancellationToken);
                 }
 
-                var showImages = images == "1";
-                var ticket = SessionOf(http.User) is { } session ? tickets.Issue(id, session) : null;
-                var document = BodyDocument.Compose(
-                    opened.Model,
-                    index => $"/messages/{id}/inline/{index.ToString(CultureInfo.InvariantCulture)}" + (ticket is null ? string.Empty : "?t=" + ticket),
-                    showImages,
-                    CultureInfo.CurrentUICulture.TwoLetterISOLanguageName,
-                    printable: granted.Protection != ProtectionLevel.DoNotForward);
-                ReadingHeaders.BodyFrame(http.Response, showImages);
-                await document.WriteAsync(http.Response, cancellationToken);
                 return Results.Empty;
             case AccessDecision.NeedsSignIn:
                 return Results.Redirect(SignInUrl(MessageUrl(id)));
             default:
                 return Results.NotFound();
         }
+    }
+
+    private static async Task WriteBodyAsync(
+        HttpContext http, Guid id, OpenedBody body, bool showImages, ProtectionLevel protection, InlineImageTickets tickets, CancellationToken cancellationToken)
+    {
+        var ticket = SessionOf(http.User) is { } session ? tickets.Issue(id, session) : null;
+        var document = BodyDocument.Compose(
+            body.Message.Model,
+            index => $"/messages/{id}/inline/{index.ToString(CultureInfo.InvariantCulture)}" + (ticket is null ? string.Empty : "?t=" + ticket),
+            showImages,
+            CultureInfo.CurrentUICulture.TwoLetterISOLanguageName,
+            printable: protection != ProtectionLevel.DoNotForward,
+            htmlUtf8: body.Html?.Memory);
+        ReadingHeaders.BodyFrame(http.Response, showImages);
+        await document.WriteAsync(http.Response, cancellationToken);
     }
 
     private static async Task<IResult> InlineAsync(

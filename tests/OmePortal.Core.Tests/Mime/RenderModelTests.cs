@@ -322,6 +322,26 @@ public sealed class RenderModelTests
         Assert.Equal(7, summary.PolicyVersion);
     }
 
+    [Theory]
+    [InlineData("<p class=\"x\">a &amp; b – ü \u2028 😀 <a href='y'>\\</a></p>")]
+    [InlineData("")]
+    public void CopyHtmlBody_IsTheBodysUtf8_Unescaped(string html)
+    {
+        var json = RenderModelSerializer.Serialize(new RenderModel { PolicyVersion = 1, Subject = "s", HtmlBody = html, TextBody = "t" });
+        using var copied = RenderModelSerializer.CopyHtmlBody(json);
+        Assert.NotNull(copied);
+        Assert.Equal(Encoding.UTF8.GetBytes(html), copied.Span.ToArray());
+    }
+
+    [Fact]
+    public void CopyHtmlBody_WithoutABody_IsNull_AndNotAModelIsRefused()
+    {
+        Assert.Null(RenderModelSerializer.CopyHtmlBody(RenderModelSerializer.Serialize(new RenderModel { PolicyVersion = 1, TextBody = "only text" })));
+        Assert.Null(RenderModelSerializer.CopyHtmlBody("{\"policyVersion\":1,\"attachments\":[{\"htmlBody\":\"nested, not the body\"}]}"u8));
+        Assert.Throws<JsonException>(() => RenderModelSerializer.CopyHtmlBody("[]"u8));
+        Assert.Throws<JsonException>(() => RenderModelSerializer.CopyHtmlBody("{\"htmlBody\":1}"u8));
+    }
+
     [Fact]
     public void Summary_OfALargeBody_DoesNotAllocateTheBody()
     {

@@ -28,6 +28,25 @@ public sealed class BodyDocumentTests
         Assert.Equal(BodyDocument.Build(Model("<p>body</p>"), Url, showImages: false, "en"), parts.ToString());
     }
 
+    [Theory]
+    [InlineData("<p>plain – ü</p>", false)]
+    [InlineData("<p><img src=\"CID:logo@x\" alt=\"Logo\"></p>", false)]
+    [InlineData("<img data-ome-remote-src=\"https://images.example/a.png\" alt=\"r\">", true)]
+    [InlineData("<img data-ome-remote-src=\"https://images.example/a.png\" alt=\"r\">", false)]
+    public void Compose_FromTheVaultsUtf8_IsTheSameDocumentAsFromTheFullModel(string html, bool showImages)
+    {
+        var full = Model(html, null, Entry(0, "image/png", "logo@x"));
+        var json = RenderModelSerializer.Serialize(full);
+        var summary = RenderModelSerializer.DeserializeSummary(json);
+        using var utf8 = RenderModelSerializer.CopyHtmlBody(json)!;
+
+        var parts = BodyDocument.Compose(summary, Url, showImages, "nl", htmlUtf8: utf8.Memory);
+
+        Assert.Equal(BodyDocument.Build(full, Url, showImages, "nl"), parts.ToString());
+        // Only a body that must be rewritten becomes a string; any other is sent as the vault's bytes.
+        Assert.Equal(html.Contains("cid:", StringComparison.OrdinalIgnoreCase) || (showImages && html.Contains("data-ome-remote-", StringComparison.Ordinal)), parts.Utf8Body.IsEmpty);
+    }
+
     [Fact]
     public void Build_ContentIdImage_PointsAtTheInlineUrl()
     {
