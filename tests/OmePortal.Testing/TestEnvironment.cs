@@ -25,11 +25,22 @@ public static class TestEnvironment
     /// connection (HTTP clients, database connections) takes its local port: between this check and
     /// the server's bind, one of them could take it. Random picks from below the range do not race with them.
     /// </summary>
+    private static readonly HashSet<int> HandedOut = [];
+
     public static int FreePort()
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var port = Random.Shared.Next(20_000, 32_000);
+            lock (HandedOut)
+            {
+                // Two hosts starting at once could both find the same port free before either binds it.
+                if (!HandedOut.Add(port))
+                {
+                    continue;
+                }
+            }
+
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port) { ExclusiveAddressUse = true };
