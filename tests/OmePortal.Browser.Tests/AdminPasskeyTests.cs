@@ -34,7 +34,7 @@ public sealed class AdminPasskeyTests(BrowserFixture browser) : IAsyncLifetime
         var page = await context.NewPageAsync();
         var authenticator = await VirtualAuthenticator.AttachAsync(context, page);
         var account = await AdminClient.CreateTenantAdminAsync(_host);
-        await SignInWithTotpAsync(page, account);
+        await AdminFlow.SignInWithTotpAsync(page, _host, account);
         await CreatePasskeyAsync(page, "Work laptop");
 
         Assert.Equal("Work laptop", await page.Locator("li.passkey .passkey-name").InnerTextAsync());
@@ -69,7 +69,7 @@ public sealed class AdminPasskeyTests(BrowserFixture browser) : IAsyncLifetime
         var page = await context.NewPageAsync();
         await VirtualAuthenticator.AttachAsync(context, page);
         var account = await AdminClient.CreateTenantAdminAsync(_host);
-        await SignInWithTotpAsync(page, account);
+        await AdminFlow.SignInWithTotpAsync(page, _host, account);
         await CreatePasskeyAsync(page, "Security key");
         await SignOutAsync(page);
 
@@ -123,7 +123,7 @@ public sealed class AdminPasskeyTests(BrowserFixture browser) : IAsyncLifetime
 
         await audit.VisitAsync("admin sign-in page with the passkey button", _host.BaseUrl + "/admin/account/signin");
         Assert.True(await page.Locator("#passkey-signin-button").IsVisibleAsync());
-        await SignInWithTotpAsync(page, await AdminClient.CreateTenantAdminAsync(_host));
+        await AdminFlow.SignInWithTotpAsync(page, _host, await AdminClient.CreateTenantAdminAsync(_host));
         await audit.VisitAsync("security page without passkeys", _host.BaseUrl + "/admin/account/security");
         await page.Locator("#passkey-name").FillAsync("A laptop with a rather long name that must still fit a small screen");
         await page.Locator("#passkey-create-button").ClickAsync();
@@ -145,18 +145,6 @@ public sealed class AdminPasskeyTests(BrowserFixture browser) : IAsyncLifetime
         await audit.VisitAsync("unknown passkey to remove", $"{_host.BaseUrl}/admin/account/security?remove={Guid.NewGuid()}", 404);
 
         audit.AssertClean();
-    }
-
-    private async Task SignInWithTotpAsync(IPage page, AdminAccount account)
-    {
-        await page.GotoAsync(_host.BaseUrl + "/admin/account/signin");
-        await page.Locator("input[name='Input.Email']").FillAsync(account.Email);
-        await page.Locator("input[name='Input.Password']").FillAsync(account.Password);
-        await page.Locator("main form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/admin/account/twofactor"));
-        await page.Locator("input[name='Input.Code']").FillAsync(await AdminClient.NextTotpCodeAsync(account.TotpSecret));
-        await page.Locator("main form button[type=submit]").First.ClickAsync();
-        await page.WaitForURLAsync(new Regex("/admin/?$"));
     }
 
     private static async Task CreatePasskeyAsync(IPage page, string name)

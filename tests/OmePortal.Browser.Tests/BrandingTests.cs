@@ -36,18 +36,7 @@ public sealed class BrandingTests(BrowserFixture browser) : IAsyncLifetime
         return output.ToArray();
     }
 
-    private async Task SignInAsync(IPage page)
-    {
-        var account = await AdminClient.CreateTenantAdminAsync(_host);
-        await page.GotoAsync(_host.BaseUrl + "/admin/account/signin");
-        await page.Locator("input[name='Input.Email']").FillAsync(account.Email);
-        await page.Locator("input[name='Input.Password']").FillAsync(account.Password);
-        await page.Locator("main form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/admin/account/twofactor"));
-        await page.Locator("input[name='Input.Code']").FillAsync(await AdminClient.NextTotpCodeAsync(account.TotpSecret));
-        await page.Locator("main form button[type=submit]").First.ClickAsync();
-        await page.WaitForURLAsync(new Regex("/admin/?$"));
-    }
+    private Task SignInAsync(IPage page) => AdminFlow.SignInNewTenantAdminAsync(page, _host);
 
     [Fact]
     public async Task Admin_BrandsTheDefaultTemplate_MessageShowsTheBrandInMailAndLinkPage()

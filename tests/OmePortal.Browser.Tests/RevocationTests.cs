@@ -26,18 +26,7 @@ public sealed class RevocationTests(BrowserFixture browser) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task SignInAdminAsync(IPage page)
-    {
-        var account = await AdminClient.CreateTenantAdminAsync(_host);
-        await page.GotoAsync(_host.BaseUrl + "/admin/account/signin");
-        await page.Locator("input[name='Input.Email']").FillAsync(account.Email);
-        await page.Locator("input[name='Input.Password']").FillAsync(account.Password);
-        await page.Locator("main form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/admin/account/twofactor"));
-        await page.Locator("input[name='Input.Code']").FillAsync(await AdminClient.NextTotpCodeAsync(account.TotpSecret));
-        await page.Locator("main form button[type=submit]").First.ClickAsync();
-        await page.WaitForURLAsync(new Regex("/admin/?$"));
-    }
+    private Task SignInAdminAsync(IPage page) => AdminFlow.SignInNewTenantAdminAsync(page, _host);
 
     private Task<IngestedMessage> IngestAsync(params string[] to) =>
         PortalApi.IngestAsync(_host, TestMessages.WithMarkers("revocation", "revocation-html", "revocation-text", "revocation-file", to));

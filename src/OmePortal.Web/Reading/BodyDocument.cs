@@ -111,15 +111,15 @@ public static class BodyDocument
     private static bool ContainsIgnoringAsciiCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerCaseNeedle)
     {
         var first = lowerCaseNeedle[0];
-        for (var at = text.IndexOfAny(first, (byte)char.ToUpperInvariant((char)first)); at >= 0 && at <= text.Length - lowerCaseNeedle.Length;)
+        var upper = (byte)char.ToUpperInvariant((char)first);
+        for (var at = text.IndexOfAny(first, upper); at >= 0; at = text.IndexOfAny(first, upper))
         {
-            if (System.Text.Ascii.EqualsIgnoreCase(text.Slice(at, lowerCaseNeedle.Length), lowerCaseNeedle))
+            if (text.Length - at >= lowerCaseNeedle.Length && System.Text.Ascii.EqualsIgnoreCase(text.Slice(at, lowerCaseNeedle.Length), lowerCaseNeedle))
             {
                 return true;
             }
 
-            var next = text[(at + 1)..].IndexOfAny(first, (byte)char.ToUpperInvariant((char)first));
-            at = next < 0 ? -1 : at + 1 + next;
+            text = text[(at + 1)..];
         }
 
         return false;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Fido2NetLib;
-using Fido2NetLib.Objects;
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Core.Mime;
 using OmePortal.Data;
@@ -27,7 +26,7 @@ public abstract record PasskeySignIn
 /// allow-list: the options are the same for everybody, so they reveal nothing about any address.
 /// </summary>
 public sealed partial class PasskeyCeremonies(
-    IFido2 fido2,
+    PasskeyProtocol protocol,
     OmePortalDbContext db,
     PasskeyChallengeStore challenges,
     TimeProvider time,
@@ -47,18 +46,7 @@ public sealed partial class PasskeyCeremonies(
 
         // One user handle per address, so an authenticator keeps one passkey per address for this portal.
         var userHandle = existing.FirstOrDefault()?.UserHandle ?? RandomNumberGenerator.GetBytes(32);
-        var creation = fido2.RequestNewCredential(new RequestNewCredentialParams
-        {
-            User = new Fido2User { Id = userHandle, Name = address, DisplayName = address },
-            ExcludeCredentials = [.. existing.Select(c => new PublicKeyCredentialDescriptor(c.CredentialId))],
-            AuthenticatorSelection = new AuthenticatorSelection
-            {
-                ResidentKey = ResidentKeyRequirement.Required,
-                UserVerification = UserVerificationRequirement.Required,
-            },
-            AttestationPreference = AttestationConveyancePreference.None,
-        });
-        var json = creation.ToJson();
+        var json = protocol.CreationOptionsJson(userHandle, address, address, existing.Select(c => c.CredentialId));
         return (await challenges.StoreAsync(RegisterPurpose, address, json, cancellationToken), json);
     }
 
@@ -74,27 +62,11 @@ public sealed partial class PasskeyCeremonies(
             return false;
         }
 
-        var original = CredentialCreateOptions.FromJson(challenge.OptionsJson);
-        RegisteredPublicKeyCredential credential;
-        try
+        var (credential, refusal) = await protocol.VerifyRegistrationAsync(challenge.OptionsJson, response,
+            async (id, ct) => !await db.PasskeyCredentials.AnyAsync(c => c.CredentialId == id, ct), cancellationToken);
+        if (credential is null)
         {
-            credential = await fido2.MakeNewCredentialAsync(new MakeNewCredentialParams
-            {
-                AttestationResponse = response,
-                OriginalOptions = original,
-                IsCredentialIdUniqueToUserCallback = async (args, ct) =>
-                    !await db.PasskeyCredentials.AnyAsync(c => c.CredentialId == args.CredentialId, ct),
-            }, cancellationToken);
-        }
-        catch (Exception e) when (PasskeyVerification.IsVerificationFailure(e))
-        {
-            LogRefused("registration", e.Message);
-            return false;
-        }
-
-        if (!credential.User.Id.AsSpan().SequenceEqual(original.User.Id))
-        {
-            LogRefused("registration", "user handle differs from the one offered");
+            LogRefused("registration", refusal!);
             return false;
         }
 
@@ -119,12 +91,7 @@ public sealed partial class PasskeyCeremonies(
     // 3. Sign-in starts for anybody: no address, no allow-list, identical options for every caller.
     public async Task<(Guid ChallengeId, string OptionsJson)> BeginSignInAsync(CancellationToken cancellationToken)
     {
-        var assertion = fido2.GetAssertionOptions(new GetAssertionOptionsParams
-        {
-            AllowedCredentials = [],
-            UserVerification = UserVerificationRequirement.Required,
-        });
-        var json = assertion.ToJson();
+        var json = protocol.SignInOptionsJson();
         return (await challenges.StoreAsync(SignInPurpose, null, json, cancellationToken), json);
     }
 
@@ -147,28 +114,11 @@ public sealed partial class PasskeyCeremonies(
             return new PasskeySignIn.Refused();
         }
 
-        VerifyAssertionResult result;
-        try
+        var (signCount, refusal) = await protocol.VerifyAssertionAsync(challenge.OptionsJson, response,
+            new StoredPasskey(credential.CredentialId, credential.PublicKey, credential.SignCount, credential.UserHandle), cancellationToken);
+        if (signCount is not { } counter)
         {
-            result = await fido2.MakeAssertionAsync(new MakeAssertionParams
-            {
-                AssertionResponse = response,
-                OriginalOptions = AssertionOptions.FromJson(challenge.OptionsJson),
-                StoredPublicKey = credential.PublicKey,
-                StoredSignatureCounter = (uint)credential.SignCount,
-                IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
-                    args.UserHandle.AsSpan().SequenceEqual(credential.UserHandle) && args.CredentialId.AsSpan().SequenceEqual(credential.CredentialId)),
-            }, cancellationToken);
-        }
-        catch (Exception e) when (PasskeyVerification.IsVerificationFailure(e))
-        {
-            LogRefused("sign-in", e.Message);
-            return new PasskeySignIn.Refused();
-        }
-
-        if (!PasskeyVerification.CounterAdvanced(result.SignCount, credential.SignCount))
-        {
-            LogRefused("sign-in", "signature counter did not increase");
+            LogRefused("sign-in", refusal!);
             return new PasskeySignIn.Refused();
         }
 
@@ -177,7 +127,7 @@ public sealed partial class PasskeyCeremonies(
         var stored = credential.SignCount;
         var updated = await db.PasskeyCredentials
             .Where(c => c.Id == credential.Id && c.SignCount == stored)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.SignCount, (long)result.SignCount).SetProperty(c => c.LastUsedAt, now), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.SignCount, (long)counter).SetProperty(c => c.LastUsedAt, now), cancellationToken);
         if (updated != 1)
         {
             LogRefused("sign-in", "credential used concurrently or removed");

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using Fido2NetLib;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OmePortal.Data;
@@ -49,17 +47,4 @@ public sealed class PasskeyChallengeStore(OmePortalDbContext db, TimeProvider ti
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
         return claimed == 1 ? await db.PasskeyChallenges.AsNoTracking().SingleAsync(c => c.Id == id, cancellationToken) : null;
     }
-}
-
-/// <summary>Checks both ceremonies share.</summary>
-public static class PasskeyVerification
-{
-    /// <summary>What a malformed or forged browser answer makes the library throw; anything else is a fault of ours.</summary>
-    public static bool IsVerificationFailure(Exception e) =>
-        e is Fido2VerificationException or ArgumentException or FormatException or InvalidOperationException
-            or System.Formats.Cbor.CborContentException or CryptographicException or System.Text.Json.JsonException;
-
-    /// <summary>A counter that does not move forward means a cloned authenticator (0 and 0: the authenticator keeps none).</summary>
-    public static bool CounterAdvanced(uint returned, long stored) =>
-        (returned == 0 && stored == 0) || returned > stored;
 }

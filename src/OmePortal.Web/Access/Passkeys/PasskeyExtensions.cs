@@ -31,6 +31,7 @@ public static class PasskeyExtensions
                 Timeout = (uint)configured.CeremonyTimeout.TotalMilliseconds,
             });
         });
+        builder.Services.AddSingleton<PasskeyProtocol>();
         builder.Services.AddScoped<PasskeyChallengeStore>();
         builder.Services.AddScoped<PasskeyCeremonies>();
         return builder;

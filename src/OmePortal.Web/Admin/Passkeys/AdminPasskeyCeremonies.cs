@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Fido2NetLib;
-using Fido2NetLib.Objects;
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Data;
 using OmePortal.Web.Access.Passkeys;
@@ -15,7 +14,7 @@ namespace OmePortal.Web.Admin.Passkeys;
 /// recipients' passkeys, so neither sign-in can ever find the other's.
 /// </summary>
 public sealed partial class AdminPasskeyCeremonies(
-    IFido2 fido2,
+    PasskeyProtocol protocol,
     OmePortalDbContext db,
     PasskeyChallengeStore challenges,
     TimeProvider time,
@@ -34,18 +33,7 @@ public sealed partial class AdminPasskeyCeremonies(
         // One user handle per account (random, not the account id: it is visible to the authenticator).
         var userHandle = existing.FirstOrDefault()?.UserHandle ?? RandomNumberGenerator.GetBytes(32);
         var name = user.Email ?? user.UserName ?? user.Id.ToString();
-        var creation = fido2.RequestNewCredential(new RequestNewCredentialParams
-        {
-            User = new Fido2User { Id = userHandle, Name = name, DisplayName = name + " (admin)" },
-            ExcludeCredentials = [.. existing.Select(c => new PublicKeyCredentialDescriptor(c.CredentialId))],
-            AuthenticatorSelection = new AuthenticatorSelection
-            {
-                ResidentKey = ResidentKeyRequirement.Required,
-                UserVerification = UserVerificationRequirement.Required,
-            },
-            AttestationPreference = AttestationConveyancePreference.None,
-        });
-        var json = creation.ToJson();
+        var json = protocol.CreationOptionsJson(userHandle, name, name + " (admin)", existing.Select(c => c.CredentialId));
         return (await challenges.StoreAsync(RegisterPurpose, user.Id.ToString(), json, cancellationToken), json);
     }
 
@@ -60,28 +48,12 @@ public sealed partial class AdminPasskeyCeremonies(
             return null;
         }
 
-        var original = CredentialCreateOptions.FromJson(challenge.OptionsJson);
-        RegisteredPublicKeyCredential credential;
-        try
+        var (credential, refusal) = await protocol.VerifyRegistrationAsync(challenge.OptionsJson, response,
+            async (id, ct) => !await db.AdminPasskeys.AnyAsync(c => c.CredentialId == id, ct) && !await db.PasskeyCredentials.AnyAsync(c => c.CredentialId == id, ct),
+            cancellationToken);
+        if (credential is null)
         {
-            credential = await fido2.MakeNewCredentialAsync(new MakeNewCredentialParams
-            {
-                AttestationResponse = response,
-                OriginalOptions = original,
-                IsCredentialIdUniqueToUserCallback = async (args, ct) =>
-                    !await db.AdminPasskeys.AnyAsync(c => c.CredentialId == args.CredentialId, ct)
-                    && !await db.PasskeyCredentials.AnyAsync(c => c.CredentialId == args.CredentialId, ct),
-            }, cancellationToken);
-        }
-        catch (Exception e) when (PasskeyVerification.IsVerificationFailure(e))
-        {
-            LogRefused("registration", e.Message);
-            return null;
-        }
-
-        if (!credential.User.Id.AsSpan().SequenceEqual(original.User.Id))
-        {
-            LogRefused("registration", "user handle differs from the one offered");
+            LogRefused("registration", refusal!);
             return null;
         }
 
@@ -105,12 +77,7 @@ public sealed partial class AdminPasskeyCeremonies(
     /// <summary>The same options for everybody (no allow-list): they say nothing about any account.</summary>
     public async Task<(Guid ChallengeId, string OptionsJson)> BeginSignInAsync(CancellationToken cancellationToken)
     {
-        var assertion = fido2.GetAssertionOptions(new GetAssertionOptionsParams
-        {
-            AllowedCredentials = [],
-            UserVerification = UserVerificationRequirement.Required,
-        });
-        var json = assertion.ToJson();
+        var json = protocol.SignInOptionsJson();
         return (await challenges.StoreAsync(SignInPurpose, null, json, cancellationToken), json);
     }
 
@@ -133,28 +100,11 @@ public sealed partial class AdminPasskeyCeremonies(
             return null;
         }
 
-        VerifyAssertionResult result;
-        try
+        var (signCount, refusal) = await protocol.VerifyAssertionAsync(challenge.OptionsJson, response,
+            new StoredPasskey(passkey.CredentialId, passkey.PublicKey, passkey.SignCount, passkey.UserHandle), cancellationToken);
+        if (signCount is not { } counter)
         {
-            result = await fido2.MakeAssertionAsync(new MakeAssertionParams
-            {
-                AssertionResponse = response,
-                OriginalOptions = AssertionOptions.FromJson(challenge.OptionsJson),
-                StoredPublicKey = passkey.PublicKey,
-                StoredSignatureCounter = (uint)passkey.SignCount,
-                IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
-                    args.UserHandle.AsSpan().SequenceEqual(passkey.UserHandle) && args.CredentialId.AsSpan().SequenceEqual(passkey.CredentialId)),
-            }, cancellationToken);
-        }
-        catch (Exception e) when (PasskeyVerification.IsVerificationFailure(e))
-        {
-            LogRefused("sign-in", e.Message);
-            return null;
-        }
-
-        if (!PasskeyVerification.CounterAdvanced(result.SignCount, passkey.SignCount))
-        {
-            LogRefused("sign-in", "signature counter did not increase");
+            LogRefused("sign-in", refusal!);
             return null;
         }
 
@@ -162,7 +112,7 @@ public sealed partial class AdminPasskeyCeremonies(
         var stored = passkey.SignCount;
         var updated = await db.AdminPasskeys
             .Where(c => c.Id == passkey.Id && c.SignCount == stored)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.SignCount, (long)result.SignCount).SetProperty(c => c.LastUsedAt, now), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.SignCount, (long)counter).SetProperty(c => c.LastUsedAt, now), cancellationToken);
         if (updated != 1)
         {
             LogRefused("sign-in", "credential used concurrently or removed");
