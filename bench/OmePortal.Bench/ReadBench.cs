@@ -57,6 +57,13 @@ public static partial class ReadBench
         }
 
         var seconds = (int)options.Duration.TotalSeconds;
+
+        // Unmeasured warm-up of both endpoints: the first seconds of a fresh process run tier-0 code
+        // (tiered JIT and dynamic PGO settle later), which is start-up cost, not the steady state measured here.
+        var warmUp = Math.Max(15, seconds);
+        await WrkAsync($"-t2 -c64 -d{warmUp}s {portal.BaseUrl}/healthz");
+        await WrkAsync($"-t2 -c64 -d{warmUp}s -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
+
         var ok = await WrkAsync($"-t2 -c64 -d{seconds}s --latency {portal.BaseUrl}/healthz");
         var read = await WrkAsync($"-t2 -c64 -d{seconds}s --latency -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
         File.Delete(script);

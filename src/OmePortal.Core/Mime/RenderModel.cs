@@ -13,6 +13,8 @@ public sealed class RenderModel
     private IReadOnlyList<RenderAddress> _replyTo = [];
     private IReadOnlyList<string> _references = [];
     private IReadOnlyList<AttachmentEntry> _attachments = [];
+    private string? _htmlBody;
+    private string? _textBody;
 
     /// <summary><see cref="EmailHtmlSanitizer.PolicyVersion"/> of the sanitiser that produced <see cref="HtmlBody"/>.</summary>
     public int PolicyVersion { get; init; }
@@ -44,13 +46,13 @@ public sealed class RenderModel
     /// Sanitised HTML: every text/html body part sanitised on its own and wrapped in its own
     /// <c>&lt;div class="ome-part"&gt;</c>. Null when the message has no HTML body part.
     /// </summary>
-    public string? HtmlBody { get; init; }
+    public string? HtmlBody { get => _htmlBody; init => _htmlBody = value; }
 
     /// <summary>True when an HTML part was longer than the sanitiser accepts and was cut short.</summary>
     public bool HtmlBodyTruncated { get; init; }
 
     /// <summary>The first text/plain body part (not an attachment), decoded to text; null if none.</summary>
-    public string? TextBody { get; init; }
+    public string? TextBody { get => _textBody; init => _textBody = value; }
 
     /// <summary>Remote images (and background images) neutralised in <see cref="HtmlBody"/>.</summary>
     public int BlockedRemoteImages { get; init; }
@@ -64,6 +66,13 @@ public sealed class RenderModel
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool BodiesOmitted { get; internal set; }
+
+    /// <summary>The serializer stores the bodies apart from the rest of the model and puts them back here.</summary>
+    internal void AttachBodies(string? html, string? text)
+    {
+        _htmlBody = html;
+        _textBody = text;
+    }
 
     /// <summary>What a summary holds in place of a body that is there.</summary>
     public const string OmittedBody = "\u2026";

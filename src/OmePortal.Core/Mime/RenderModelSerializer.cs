@@ -1,64 +1,134 @@
+using System.Buffers.Binary;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace OmePortal.Core.Mime;
 
-/// <summary>UTF-8 JSON for <see cref="RenderModel"/> (source-generated, no reflection).</summary>
+/// <summary>
+/// Stores a <see cref="RenderModel"/> (source-generated JSON, no reflection) with its bodies apart:
+/// <c>[0x01][summary length][HTML length][text length]</c> (little-endian int32, -1 for no body), then
+/// the model's JSON without the bodies, then the HTML and the text as UTF-8. Pages that show a message
+/// but not its body read only the small JSON, and the body frame takes the HTML bytes as they are:
+/// parsing (and validating) a large body inside a JSON string was a measured share of every read.
+/// Models stored earlier as one JSON document (it never starts with 0x01) are still read.
+/// </summary>
 public static class RenderModelSerializer
 {
+    private const byte FramedFormat = 0x01;
+    private const int HeaderLength = 13;
+
     public static byte[] Serialize(RenderModel m)
     {
         ArgumentNullException.ThrowIfNull(m);
-        return JsonSerializer.SerializeToUtf8Bytes(m, RenderModelJsonContext.Default.RenderModel);
+        if (m.BodiesOmitted)
+        {
+            throw new InvalidOperationException("A render model summary has no bodies to store.");
+        }
+
+        var summary = JsonSerializer.SerializeToUtf8Bytes(m, WithoutBodiesTypeInfo);
+        var html = m.HtmlBody is null ? -1 : Encoding.UTF8.GetByteCount(m.HtmlBody);
+        var text = m.TextBody is null ? -1 : Encoding.UTF8.GetByteCount(m.TextBody);
+        var stored = new byte[checked(HeaderLength + summary.Length + Math.Max(html, 0) + Math.Max(text, 0))];
+        stored[0] = FramedFormat;
+        BinaryPrimitives.WriteInt32LittleEndian(stored.AsSpan(1), summary.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(stored.AsSpan(5), html);
+        BinaryPrimitives.WriteInt32LittleEndian(stored.AsSpan(9), text);
+        summary.CopyTo(stored, HeaderLength);
+        var at = HeaderLength + summary.Length;
+        if (m.HtmlBody is not null)
+        {
+            at += Encoding.UTF8.GetBytes(m.HtmlBody, stored.AsSpan(at));
+        }
+
+        if (m.TextBody is not null)
+        {
+            Encoding.UTF8.GetBytes(m.TextBody, stored.AsSpan(at));
+        }
+
+        return stored;
     }
 
-    public static Task SerializeAsync(Stream destination, RenderModel m, CancellationToken ct = default)
+    /// <exception cref="JsonException">The bytes are not a stored render model.</exception>
+    public static RenderModel Deserialize(ReadOnlySpan<byte> stored)
     {
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(m);
-        return JsonSerializer.SerializeAsync(destination, m, RenderModelJsonContext.Default.RenderModel, ct);
+        if (!Frame.TryRead(stored, out var frame))
+        {
+            return JsonSerializer.Deserialize(stored, RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
+        }
+
+        var model = JsonSerializer.Deserialize(frame.Summary, RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
+        model.AttachBodies(frame.HasHtml ? Encoding.UTF8.GetString(frame.Html) : null, frame.HasText ? Encoding.UTF8.GetString(frame.Text) : null);
+        return model;
     }
 
-    /// <exception cref="JsonException">The JSON is not a render model.</exception>
-    public static RenderModel Deserialize(ReadOnlySpan<byte> utf8Json) =>
-        JsonSerializer.Deserialize(utf8Json, RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
-
-    /// <exception cref="JsonException">The JSON is not a render model.</exception>
+    /// <exception cref="JsonException">The stream does not hold a stored render model.</exception>
     public static RenderModel Deserialize(Stream s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return JsonSerializer.Deserialize(s, RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
-    }
-
-    /// <exception cref="JsonException">The JSON is not a render model.</exception>
-    public static async ValueTask<RenderModel> DeserializeAsync(Stream s, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(s);
-        return await JsonSerializer.DeserializeAsync(s, RenderModelJsonContext.Default.RenderModel, ct).ConfigureAwait(false)
-            ?? throw NullModel();
+        using var copy = new MemoryStream();
+        s.CopyTo(copy);
+        return Deserialize(copy.GetBuffer().AsSpan(0, (int)copy.Length));
     }
 
     /// <summary>
     /// The model without its bodies, for pages that show a message's headers, attachments and thread
     /// but not its body (the body frame reads it apart). A body is most of a render model and, as a
     /// .NET string, often large enough for the large object heap, whose collections stall every
-    /// request; here the parser skips over it and keeps only whether it is there.
+    /// request; here only the small JSON is parsed, and the bodies are only said to be there or not.
     /// </summary>
-    /// <exception cref="JsonException">The JSON is not a render model.</exception>
-    public static RenderModel DeserializeSummary(ReadOnlySpan<byte> utf8Json)
+    /// <exception cref="JsonException">The bytes are not a stored render model.</exception>
+    public static RenderModel DeserializeSummary(ReadOnlySpan<byte> stored)
     {
-        var model = JsonSerializer.Deserialize(utf8Json, SummaryTypeInfo) ?? throw NullModel();
+        RenderModel model;
+        if (Frame.TryRead(stored, out var frame))
+        {
+            model = JsonSerializer.Deserialize(frame.Summary, RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
+            model.AttachBodies(Presence(frame.HasHtml, frame.Html), Presence(frame.HasText, frame.Text));
+        }
+        else
+        {
+            model = JsonSerializer.Deserialize(stored, SummaryTypeInfo) ?? throw NullModel();
+        }
+
         model.BodiesOmitted = true;
         return model;
     }
 
+    /// <summary>As <see cref="DeserializeSummary(ReadOnlySpan{byte})"/>, from a (decrypting) stream.</summary>
+    /// <exception cref="JsonException">The stream does not hold a stored render model.</exception>
+    public static async ValueTask<RenderModel> DeserializeSummaryAsync(Stream s, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        using var copy = new MemoryStream();
+        await s.CopyToAsync(copy, ct).ConfigureAwait(false);
+        return DeserializeSummary(copy.GetBuffer().AsSpan(0, (int)copy.Length));
+    }
+
     /// <summary>
-    /// The HTML body as UTF-8 (unescaped), copied into a pooled buffer, without ever becoming a .NET
-    /// string; null when the model has none. For writing the body straight to a response.
+    /// The HTML body as UTF-8, copied into a pooled buffer, without ever becoming a .NET string;
+    /// null when the model has none. For writing the body straight to a response.
     /// </summary>
-    /// <exception cref="JsonException">The JSON is not a render model.</exception>
-    public static PooledUtf8? CopyHtmlBody(ReadOnlySpan<byte> utf8Json)
+    /// <exception cref="JsonException">The bytes are not a stored render model.</exception>
+    public static PooledUtf8? CopyHtmlBody(ReadOnlySpan<byte> stored)
+    {
+        if (Frame.TryRead(stored, out var frame))
+        {
+            if (!frame.HasHtml)
+            {
+                return null;
+            }
+
+            var copy = new PooledUtf8(frame.Html.Length) { Length = frame.Html.Length };
+            frame.Html.CopyTo(copy.Array);
+            return copy;
+        }
+
+        return CopyHtmlBodyFromJson(stored);
+    }
+
+    private static PooledUtf8? CopyHtmlBodyFromJson(ReadOnlySpan<byte> utf8Json)
     {
         var reader = new Utf8JsonReader(utf8Json);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -95,6 +165,80 @@ public static class RenderModelSerializer
         return null;
     }
 
+    private static string? Presence(bool present, ReadOnlySpan<byte> body) =>
+        !present ? null : body.IsEmpty ? string.Empty : RenderModel.OmittedBody;
+
+    /// <summary>The three parts of the framed layout, checked against the header's lengths.</summary>
+    private readonly ref struct Frame
+    {
+        public ReadOnlySpan<byte> Summary { get; private init; }
+
+        public bool HasHtml { get; private init; }
+
+        public ReadOnlySpan<byte> Html { get; private init; }
+
+        public bool HasText { get; private init; }
+
+        public ReadOnlySpan<byte> Text { get; private init; }
+
+        public static bool TryRead(ReadOnlySpan<byte> stored, out Frame frame)
+        {
+            frame = default;
+            if (stored.IsEmpty || stored[0] != FramedFormat)
+            {
+                return false;
+            }
+
+            if (stored.Length < HeaderLength)
+            {
+                throw Damaged();
+            }
+
+            var summary = BinaryPrimitives.ReadInt32LittleEndian(stored[1..]);
+            var html = BinaryPrimitives.ReadInt32LittleEndian(stored[5..]);
+            var text = BinaryPrimitives.ReadInt32LittleEndian(stored[9..]);
+            if (summary < 0 || html < -1 || text < -1
+                || (long)HeaderLength + summary + Math.Max(html, 0) + Math.Max(text, 0) != stored.Length)
+            {
+                throw Damaged();
+            }
+
+            var rest = stored[HeaderLength..];
+            frame = new Frame
+            {
+                Summary = rest[..summary],
+                HasHtml = html >= 0,
+                Html = rest.Slice(summary, Math.Max(html, 0)),
+                HasText = text >= 0,
+                Text = rest.Slice(summary + Math.Max(html, 0), Math.Max(text, 0)),
+            };
+            return true;
+        }
+
+        private static JsonException Damaged() => new("The stored render model's lengths do not add up.");
+    }
+
+    /// <summary>The model's JSON in the framed layout: the bodies are stored after it, not in it.</summary>
+    private static readonly JsonTypeInfo<RenderModel> WithoutBodiesTypeInfo = (JsonTypeInfo<RenderModel>)new JsonSerializerOptions(RenderModelJsonContext.Default.Options)
+    {
+        TypeInfoResolver = RenderModelJsonContext.Default.WithAddedModifier(info =>
+        {
+            if (info.Type != typeof(RenderModel))
+            {
+                return;
+            }
+
+            foreach (var property in info.Properties)
+            {
+                if (IsBody(property))
+                {
+                    property.ShouldSerialize = static (_, _) => false;
+                }
+            }
+        }),
+    }.GetTypeInfo(typeof(RenderModel));
+
+    /// <summary>For models stored as one JSON document: the bodies' strings are skipped, not read.</summary>
     private static readonly JsonTypeInfo<RenderModel> SummaryTypeInfo = (JsonTypeInfo<RenderModel>)new JsonSerializerOptions(RenderModelJsonContext.Default.Options)
     {
         TypeInfoResolver = RenderModelJsonContext.Default.WithAddedModifier(info =>
@@ -106,14 +250,17 @@ public static class RenderModelSerializer
 
             foreach (var property in info.Properties)
             {
-                if (property.Name.Equals(nameof(RenderModel.HtmlBody), StringComparison.OrdinalIgnoreCase)
-                    || property.Name.Equals(nameof(RenderModel.TextBody), StringComparison.OrdinalIgnoreCase))
+                if (IsBody(property))
                 {
                     property.CustomConverter = PresenceOnlyConverter.Instance;
                 }
             }
         }),
     }.GetTypeInfo(typeof(RenderModel));
+
+    private static bool IsBody(JsonPropertyInfo property) =>
+        property.Name.Equals(nameof(RenderModel.HtmlBody), StringComparison.OrdinalIgnoreCase)
+        || property.Name.Equals(nameof(RenderModel.TextBody), StringComparison.OrdinalIgnoreCase);
 
     private static JsonException NullModel() => new("The render model JSON is null.");
 

@@ -72,7 +72,7 @@ public sealed class SenderRevocation(OmePortalDbContext db, MessageRevocation re
             if (await vault.OpenBlobAsync(db, message, BlobPurpose.RenderModel, cancellationToken) is VaultReadResult.Opened opened)
             {
                 await using var plaintext = opened.Plaintext;
-                return (await RenderModelSerializer.DeserializeAsync(plaintext, cancellationToken)).Subject;
+                return (await RenderModelSerializer.DeserializeSummaryAsync(plaintext, cancellationToken)).Subject;
             }
         }
         catch (FileNotFoundException)

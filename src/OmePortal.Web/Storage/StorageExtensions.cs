@@ -19,14 +19,16 @@ public static class StorageExtensions
 
         // Both contexts are registered (each carries its provider's migrations); which one serves
         // OmePortalDbContext is decided from options when first resolved, so test hosts can override it.
-        builder.Services.AddDbContext<SqliteOmePortalDbContext>((sp, o) =>
+        // Pooled: building a context's options and its internal services on every request was a
+        // measurable share of a page's CPU (bench/RESULTS.md); a pooled context is reset when returned.
+        builder.Services.AddDbContextPool<SqliteOmePortalDbContext>((sp, o) =>
         {
             var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var connectionString = database.ConnectionString
                 ?? $"Data Source={sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("omeportal.db")}";
             o.UseSqlite(connectionString).AddInterceptors(SqliteDurabilityInterceptor.Instance);
         });
-        builder.Services.AddDbContext<PostgresOmePortalDbContext>((sp, o) =>
+        builder.Services.AddDbContextPool<PostgresOmePortalDbContext>((sp, o) =>
             o.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
         builder.Services.AddScoped<OmePortalDbContext>(sp =>
         {

@@ -358,6 +358,62 @@ public sealed class RenderModelTests
     }
 
     [Fact]
+    public void Serializer_StoresTheBodiesAfterTheJson_SoASummaryNeverParsesThem()
+    {
+        var html = "<p>\"body\" – ü 😀</p>";
+        var stored = RenderModelSerializer.Serialize(new RenderModel { PolicyVersion = 3, Subject = "s", HtmlBody = html, TextBody = "text" });
+
+        Assert.Equal(0x01, stored[0]);
+        var summaryLength = BitConverter.ToInt32(stored, 1);
+        var json = Encoding.UTF8.GetString(stored, 13, summaryLength);
+        Assert.Contains("\"subject\":\"s\"", json);
+        Assert.DoesNotContain("\"htmlBody\"", json);
+        Assert.DoesNotContain("\"textBody\"", json);
+        Assert.DoesNotContain("text", json);
+        Assert.Equal(Encoding.UTF8.GetBytes(html + "text"), stored[(13 + summaryLength)..]);
+
+        var full = RenderModelSerializer.Deserialize(stored);
+        Assert.Equal(html, full.HtmlBody);
+        Assert.Equal("text", full.TextBody);
+        Assert.Throws<InvalidOperationException>(() => RenderModelSerializer.Serialize(RenderModelSerializer.DeserializeSummary(stored)));
+    }
+
+    [Fact]
+    public void Serializer_ReadsModelsStoredAsOneJsonDocument()
+    {
+        // The layout of render models stored before the bodies were kept apart.
+        var legacy = "{\"policyVersion\":2,\"subject\":\"old\",\"htmlBody\":\"<p>a \\u0026 b</p>\",\"textBody\":\"\"}"u8.ToArray();
+
+        var full = RenderModelSerializer.Deserialize(legacy);
+        var summary = RenderModelSerializer.DeserializeSummary(legacy);
+        using var html = RenderModelSerializer.CopyHtmlBody(legacy);
+
+        Assert.Equal(("old", "<p>a & b</p>", ""), (full.Subject, full.HtmlBody, full.TextBody));
+        Assert.Equal(("old", RenderModel.OmittedBody, ""), (summary.Subject, summary.HtmlBody, summary.TextBody));
+        Assert.Equal("<p>a & b</p>"u8.ToArray(), html!.Span.ToArray());
+        Assert.Equal(full.HtmlBody, RenderModelSerializer.Deserialize(RenderModelSerializer.Serialize(full)).HtmlBody);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(-1)]
+    public void Serializer_RefusesAFrameWhoseLengthsDoNotAddUp(int delta)
+    {
+        var stored = RenderModelSerializer.Serialize(new RenderModel { PolicyVersion = 1, HtmlBody = "<p>x</p>", TextBody = "x" });
+        var damaged = delta switch
+        {
+            0 => stored[..^1],
+            1 => [.. stored, (byte)'x'],
+            _ => stored[..5],
+        };
+
+        Assert.Throws<JsonException>(() => RenderModelSerializer.Deserialize(damaged));
+        Assert.Throws<JsonException>(() => RenderModelSerializer.DeserializeSummary(damaged));
+        Assert.Throws<JsonException>(() => RenderModelSerializer.CopyHtmlBody(damaged));
+    }
+
+    [Fact]
     public void Serializer_UsesCamelCaseAndToleratesNullLists()
     {
         var json = Encoding.UTF8.GetString(RenderModelSerializer.Serialize(new RenderModel { PolicyVersion = 1 }));
