@@ -42,6 +42,9 @@ public sealed record ListedMessage(
     string? Subject,
     ProtectionLevel Protection);
 
+/// <summary>What <see cref="MessageReader.ConversationAsync"/> found.</summary>
+public sealed record Conversation(IReadOnlyList<ListedMessage> Thread, IReadOnlyList<Guid> SentByReader);
+
 public sealed record InboxPage(IReadOnlyList<ListedMessage> Messages, int Page, int PageCount, int Total);
 
 /// <summary>
@@ -189,18 +192,24 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         return new InboxPage(await ListAsync(rows, address, cancellationToken), page, pageCount, total);
     }
 
-    /// <summary>The messages of the conversation of <paramref name="message"/> that its reader may open, oldest first (itself included).</summary>
-    public async Task<IReadOnlyList<ListedMessage>> ThreadAsync(OpenedMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// The conversation of <paramref name="message"/> as its reader sees it: the messages addressed to
+    /// them that they may open, oldest first (itself included), and the ids of the messages they sent
+    /// in it (newest first; for <see cref="Revocation.SenderRevocation"/>). One query serves both.
+    /// </summary>
+    public async Task<Conversation> ConversationAsync(OpenedMessage message, CancellationToken cancellationToken)
     {
         var address = AddressNormalizer.Normalize(message.Access.Address);
         var conversation = message.Record.ConversationId;
         var query = db.Messages.AsNoTracking()
-            .Where(m => m.ConversationId == conversation && m.Recipients.Any(r => r.Address == address));
+            .Where(m => m.ConversationId == conversation && (m.SenderAddress == address || m.Recipients.Any(r => r.Address == address)));
         // The newest messages of a long conversation matter most; shown oldest first.
         var rows = await Rows(query.OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id).Take(PageSize), address, cancellationToken);
+        List<Guid> sent = [.. rows.Where(r => r.Message.SenderAddress == address).Select(r => r.Message.Id)];
+        rows.RemoveAll(r => r.Mine.Count == 0);
         rows.Reverse();
         var listed = await ListAsync(rows, address, cancellationToken, known: message);
-        return [.. listed.Where(m => m.State == ListedState.Readable)];
+        return new Conversation([.. listed.Where(m => m.State == ListedState.Readable)], sent);
     }
 
     private static Task<List<Row>> Rows(IQueryable<MessageRecord> query, string address, CancellationToken cancellationToken) =>

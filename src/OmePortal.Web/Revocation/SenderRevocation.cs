@@ -12,6 +12,9 @@ public sealed record SentMessage(Guid MessageId, string? Subject, DateTimeOffset
     public bool Revocable => StillReading > 0 && !Shredded;
 }
 
+/// <summary>The sender-revocation links of a message page: the reader's own messages there, and the reader.</summary>
+public sealed record SenderRevokeLinks(IReadOnlyCollection<Guid> Candidates, string Address);
+
 /// <summary>
 /// The sender's side of revocation (as OME offers Outlook senders): a portal user whose verified
 /// address is the message's <see cref="MessageRecord.SenderAddress"/> may revoke it for everyone. The
@@ -22,11 +25,20 @@ public sealed class SenderRevocation(OmePortalDbContext db, MessageRevocation re
 {
     private const int ConversationLimit = 10;
 
-    /// <summary>Messages of the conversation that <paramref name="address"/> sent and someone can still read, newest first.</summary>
-    public async Task<IReadOnlyList<SentMessage>> RevocableInConversationAsync(Guid conversationId, string address, CancellationToken cancellationToken)
+    /// <summary>
+    /// Of <paramref name="candidates"/> (the messages of a conversation that the reader sent, as
+    /// <see cref="Reading.MessageReader.ConversationAsync"/> found them), those that <paramref name="address"/>
+    /// did send and someone can still read, newest first. No candidates, no query: the usual case.
+    /// </summary>
+    public async Task<IReadOnlyList<SentMessage>> RevocableAsync(IReadOnlyCollection<Guid> candidates, string address, CancellationToken cancellationToken)
     {
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
         var sender = AddressNormalizer.Normalize(address);
-        var rows = await Query(db.Messages.Where(m => m.ConversationId == conversationId && m.SenderAddress == sender && m.WrappedKey != null)
+        var rows = await Query(db.Messages.Where(m => candidates.Contains(m.Id) && m.SenderAddress == sender && m.WrappedKey != null)
                 .OrderByDescending(m => m.ReceivedAt)
                 .Take(ConversationLimit))
             .ToListAsync(cancellationToken);

@@ -21,6 +21,9 @@ public sealed class MessageModel(RecipientAccess access, MessageReader reader) :
 
     public IReadOnlyList<ListedMessage> Thread { get; private set; } = [];
 
+    /// <summary>Messages of this conversation that the reader sent (they may revoke those).</summary>
+    public IReadOnlyList<Guid> SentByReader { get; private set; } = [];
+
     public bool ShowImages { get; private set; }
 
     public bool DoNotForward => Message?.Access.Protection == ProtectionLevel.DoNotForward;
@@ -46,7 +49,7 @@ public sealed class MessageModel(RecipientAccess access, MessageReader reader) :
 
                 ShowImages = images == "1";
                 await reader.MarkViewedAsync(Message, cancellationToken);
-                Thread = await reader.ThreadAsync(Message, cancellationToken);
+                (Thread, SentByReader) = await reader.ConversationAsync(Message, cancellationToken);
                 return Page();
             case AccessDecision.NeedsSignIn:
                 return Redirect(ReadingEndpoints.SignInUrl(Request.Path + Request.QueryString));
