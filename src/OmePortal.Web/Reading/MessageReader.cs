@@ -201,6 +201,15 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     {
         var address = AddressNormalizer.Normalize(message.Access.Address);
         var conversation = message.Record.ConversationId;
+        var id = message.Record.Id;
+        if (!await db.Messages.AnyAsync(m => m.ConversationId == conversation && m.Id != id, cancellationToken))
+        {
+            // Most messages are a conversation of one: a far simpler query says so, and the reader was just let in.
+            var only = await ListAsync([new Row(message.Record, [.. message.Record.Recipients.Where(r => r.Address == address)
+                .Select(r => new Mine(r.Id, r.RevokedAt != null, r.FirstViewedAt != null))])], address, cancellationToken, known: message);
+            return new Conversation(only, message.Record.SenderAddress == address ? [id] : []);
+        }
+
         var query = db.Messages.AsNoTracking()
             .Where(m => m.ConversationId == conversation && (m.SenderAddress == address || m.Recipients.Any(r => r.Address == address)));
         // The newest messages of a long conversation matter most; shown oldest first.
