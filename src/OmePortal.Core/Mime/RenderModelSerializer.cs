@@ -219,44 +219,30 @@ public static class RenderModelSerializer
     }
 
     /// <summary>The model's JSON in the framed layout: the bodies are stored after it, not in it.</summary>
-    private static readonly JsonTypeInfo<RenderModel> WithoutBodiesTypeInfo = (JsonTypeInfo<RenderModel>)new JsonSerializerOptions(RenderModelJsonContext.Default.Options)
-    {
-        TypeInfoResolver = RenderModelJsonContext.Default.WithAddedModifier(info =>
-        {
-            if (info.Type != typeof(RenderModel))
-            {
-                return;
-            }
-
-            foreach (var property in info.Properties)
-            {
-                if (IsBody(property))
-                {
-                    property.ShouldSerialize = static (_, _) => false;
-                }
-            }
-        }),
-    }.GetTypeInfo(typeof(RenderModel));
+    private static readonly JsonTypeInfo<RenderModel> WithoutBodiesTypeInfo =
+        WithBodyProperties(static body => body.ShouldSerialize = static (_, _) => false);
 
     /// <summary>For models stored as one JSON document: the bodies' strings are skipped, not read.</summary>
-    private static readonly JsonTypeInfo<RenderModel> SummaryTypeInfo = (JsonTypeInfo<RenderModel>)new JsonSerializerOptions(RenderModelJsonContext.Default.Options)
-    {
-        TypeInfoResolver = RenderModelJsonContext.Default.WithAddedModifier(info =>
-        {
-            if (info.Type != typeof(RenderModel))
-            {
-                return;
-            }
+    private static readonly JsonTypeInfo<RenderModel> SummaryTypeInfo =
+        WithBodyProperties(static body => body.CustomConverter = PresenceOnlyConverter.Instance);
 
-            foreach (var property in info.Properties)
+    /// <summary>The render model's contract with <paramref name="change"/> applied to its two body properties.</summary>
+    private static JsonTypeInfo<RenderModel> WithBodyProperties(Action<JsonPropertyInfo> change) =>
+        (JsonTypeInfo<RenderModel>)new JsonSerializerOptions(RenderModelJsonContext.Default.Options)
+        {
+            TypeInfoResolver = RenderModelJsonContext.Default.WithAddedModifier(info =>
             {
-                if (IsBody(property))
+                if (info.Type != typeof(RenderModel))
                 {
-                    property.CustomConverter = PresenceOnlyConverter.Instance;
+                    return;
                 }
-            }
-        }),
-    }.GetTypeInfo(typeof(RenderModel));
+
+                foreach (var property in info.Properties.Where(IsBody))
+                {
+                    change(property);
+                }
+            }),
+        }.GetTypeInfo(typeof(RenderModel));
 
     private static bool IsBody(JsonPropertyInfo property) =>
         property.Name.Equals(nameof(RenderModel.HtmlBody), StringComparison.OrdinalIgnoreCase)
