@@ -18,6 +18,8 @@ public static class MessageParser
 
     private static readonly ParserOptions Options = CreateOptions();
 
+    static MessageParser() => MimeCharsets.EnsureRegistered();
+
     /// <summary>
     /// Parses the message that starts at the current position of <paramref name="seekableMime"/>.
     /// Offsets in the render model are relative to that position. The stream position is

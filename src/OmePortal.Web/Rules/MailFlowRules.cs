@@ -27,6 +27,9 @@ public abstract record RulesVerdict
 /// <summary>Applies a tenant's mail-flow rules to raw messages (SMTP gateway, REST API, admin rule tester).</summary>
 public sealed class MailFlowRules(RuleStore store, OmePortalDbContext db, ILogger<MailFlowRules> logger)
 {
+    // The subject and body words a rule looks for must be decoded as the sender's charset said.
+    static MailFlowRules() => OmePortal.Core.Mime.MimeCharsets.EnsureRegistered();
+
     private static readonly HeaderId[] MessageHeaders = [HeaderId.From, HeaderId.Sender, HeaderId.To, HeaderId.Cc, HeaderId.Bcc, HeaderId.Subject, HeaderId.Date];
 
     /// <param name="mime">A seekable stream holding the message; its position is restored.</param>
