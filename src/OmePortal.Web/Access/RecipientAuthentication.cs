@@ -21,6 +21,9 @@ public sealed class RecipientAuthenticationHandler(
     public const string MethodClaim = "omeportal:method";
     public const string SessionClaim = "omeportal:session";
 
+    /// <summary>Present when the session's address has a passkey (read with the session on every request).</summary>
+    public const string HasPasskeyClaim = "omeportal:has-passkey";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Cookies.TryGetValue(CookieName, out var token))
@@ -28,19 +31,24 @@ public sealed class RecipientAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var session = await sessions.ValidateAsync(token, Context.RequestAborted);
-        if (session is null)
+        if (await sessions.ValidateAsync(token, Context.RequestAborted) is not { } live)
         {
             return AuthenticateResult.Fail("The recipient session is unknown, ended or expired.");
         }
 
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(AddressClaim, session.Address),
-                new Claim(MethodClaim, session.Method),
-                new Claim(SessionClaim, session.Id.ToString()),
-            ],
-            SchemeName);
+        var session = live.Session;
+        List<Claim> claims =
+        [
+            new Claim(AddressClaim, session.Address),
+            new Claim(MethodClaim, session.Method),
+            new Claim(SessionClaim, session.Id.ToString()),
+        ];
+        if (live.AddressHasPasskey)
+        {
+            claims.Add(new Claim(HasPasskeyClaim, "true"));
+        }
+
+        var identity = new ClaimsIdentity(claims, SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

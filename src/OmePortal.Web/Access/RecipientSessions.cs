@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using OmePortal.Core.Mime;
 using OmePortal.Data;
 
 namespace OmePortal.Web.Access;
@@ -10,6 +11,9 @@ namespace OmePortal.Web.Access;
 /// Recipient sessions held on the server (DESIGN §7): 30 minutes idle, 12 hours absolute, a new
 /// random identifier at every sign-in, and sign-out that ends the session for every copy of the cookie.
 /// </summary>
+/// <summary>A session that <see cref="RecipientSessions.ValidateAsync"/> found live.</summary>
+public sealed record LiveSession(RecipientSession Session, bool AddressHasPasskey);
+
 public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
@@ -27,7 +31,8 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
         {
             Id = Guid.CreateVersion7(now),
             TokenHash = Hash(token),
-            Address = address,
+            // Normalised, as passkeys store it (ValidateAsync compares the two in SQL).
+            Address = AddressNormalizer.Normalize(address),
             Method = method,
             CreatedAt = now,
             LastSeenAt = now,
@@ -37,8 +42,12 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
         return token;
     }
 
-    /// <summary>The live session for a cookie value, or null when unknown, ended, idle too long or past its absolute limit.</summary>
-    public async Task<RecipientSession?> ValidateAsync(string? token, CancellationToken cancellationToken)
+    /// <summary>
+    /// The live session for a cookie value, or null when unknown, ended, idle too long or past its
+    /// absolute limit; with whether its address has a passkey (the layout offers one until it has: asked
+    /// here, in the same query, rather than by a query of its own on every page).
+    /// </summary>
+    public async Task<LiveSession?> ValidateAsync(string? token, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 100)
         {
@@ -46,7 +55,11 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
         }
 
         var hash = Hash(token);
-        var session = await db.RecipientSessions.SingleOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
+        var found = await db.RecipientSessions
+            .Where(s => s.TokenHash == hash)
+            .Select(s => new { Session = s, HasPasskey = db.PasskeyCredentials.Any(c => c.Address == s.Address) })
+            .FirstOrDefaultAsync(cancellationToken);
+        var session = found?.Session;
         var now = time.GetUtcNow();
         if (session is null || session.EndedAt is not null || session.ExpiresAt <= now || session.LastSeenAt + IdleTimeout <= now)
         {
@@ -59,7 +72,7 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
             await db.SaveChangesAsync(cancellationToken);
         }
 
-        return session;
+        return new LiveSession(session, found!.HasPasskey);
     }
 
     public async Task EndAsync(string? token, CancellationToken cancellationToken)

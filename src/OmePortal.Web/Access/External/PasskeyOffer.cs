@@ -1,25 +1,16 @@
-using Microsoft.EntityFrameworkCore;
-using OmePortal.Data;
-
 namespace OmePortal.Web.Access.External;
 
 /// <summary>
 /// Whether to offer a passkey to the signed-in recipient (Pages/Shared/_PasskeyOffer.cshtml): after a
 /// passcode or external sign-in, while the address has no passkey, until dismissed for the browser session.
+/// Whether the address has one comes with the session (<see cref="RecipientAuthenticationHandler.HasPasskeyClaim"/>).
 /// </summary>
-public sealed class PasskeyOffer(OmePortalDbContext db)
+public sealed class PasskeyOffer
 {
-    public async Task<bool> ShouldOfferAsync(HttpContext context)
-    {
-        if (context.User.RecipientAddress() is null
-            || context.User.RecipientSignInMethod() == "passkey"
-            || context.Request.Cookies.ContainsKey(ExternalSignInEndpoints.OfferDismissedCookie)
-            || context.Request.Path.StartsWithSegments("/security", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        var address = context.User.RequiredRecipientAddress();
-        return !await db.PasskeyCredentials.AnyAsync(c => c.Address == address, context.RequestAborted);
-    }
+    public bool ShouldOffer(HttpContext context) =>
+        context.User.RecipientAddress() is not null
+        && context.User.RecipientSignInMethod() != "passkey"
+        && context.User.FindFirst(RecipientAuthenticationHandler.HasPasskeyClaim) is null
+        && !context.Request.Cookies.ContainsKey(ExternalSignInEndpoints.OfferDismissedCookie)
+        && !context.Request.Path.StartsWithSegments("/security", StringComparison.OrdinalIgnoreCase);
 }
