@@ -11,7 +11,8 @@ namespace OmePortal.Bench;
 /// <summary>
 /// (issue 3) Reading a 50 KB HTML message as a signed-in recipient — the message page and its body
 /// frame, alternately — under wrk with 64 connections, side by side with the app's trivial /healthz
-/// endpoint in the same run. Targets: ≥ 10 % of the "ok" rate, p99 &lt; 50 ms.
+/// endpoint in the same run (after a warm-up, three alternating rounds). Targets: ≥ 10 % of the "ok"
+/// rate, p99 &lt; 50 ms.
 /// </summary>
 public static partial class ReadBench
 {
@@ -64,29 +65,64 @@ public static partial class ReadBench
         await WrkAsync($"-t2 -c64 -d{warmUp}s {portal.BaseUrl}/healthz");
         await WrkAsync($"-t2 -c64 -d{warmUp}s -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
 
-        var ok = await WrkAsync($"-t2 -c64 -d{seconds}s --latency {portal.BaseUrl}/healthz");
-        var read = await WrkAsync($"-t2 -c64 -d{seconds}s --latency -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
+        // "ok" and reading alternate, three rounds: on this machine one endpoint's rate drifts by a
+        // quarter from one run to the next, so a single pair of runs makes a ratio of chance.
+        var rounds = new List<(WrkResult Ok, WrkResult Read)>();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var ok = await WrkAsync($"-t2 -c64 -d{seconds}s --latency {portal.BaseUrl}/healthz");
+            var read = await WrkAsync($"-t2 -c64 -d{seconds}s --latency -H \"Cookie: {cookie}\" -s {script} {portal.BaseUrl}/");
+            rounds.Add((ok, read));
+        }
+
         File.Delete(script);
 
         // Each half alone, one connection: where the time of a request goes, without queueing.
         var pageAlone = await WrkAsync($"-t1 -c1 -d{Math.Max(3, seconds / 3)}s --latency -H \"Cookie: {cookie}\" {portal.BaseUrl}/messages/{id}");
         var bodyAlone = await WrkAsync($"-t1 -c1 -d{Math.Max(3, seconds / 3)}s --latency -H \"Cookie: {cookie}\" {portal.BaseUrl}/messages/{id}/body");
-        if (read.Non2xx + pageAlone.Non2xx + bodyAlone.Non2xx > 0)
+        var failed = rounds.Sum(r => r.Read.Non2xx) + pageAlone.Non2xx + bodyAlone.Non2xx;
+        if (failed > 0)
         {
-            throw new InvalidOperationException($"{read.Non2xx + pageAlone.Non2xx + bodyAlone.Non2xx} reading requests did not answer 2xx.");
+            throw new InvalidOperationException($"{failed} reading requests did not answer 2xx.");
         }
 
         report.Line("## Reading a 50 KB HTML message (page + body frame), wrk 64 connections");
         report.Line();
-        report.Line("| endpoint | requests/s | p50 | p99 |");
+        report.Line("| round | /healthz (\"ok\") requests/s | ok p99 | page + body frame requests/s | p50 | p99 | ratio |");
+        report.Line("|---|---|---|---|---|---|---|");
+        for (var i = 0; i < rounds.Count; i++)
+        {
+            var (ok, read) = rounds[i];
+            report.Line($"| {i + 1} | {ok.Rps:F0} | {ok.P99} | {read.Rps:F0} | {read.P50} | {read.P99} | {read.Rps / ok.Rps:P1} |");
+        }
+
+        report.Line();
+        report.Line("| alone, 1 connection | requests/s | p50 | p99 |");
         report.Line("|---|---|---|---|");
-        report.Line($"| /healthz (\"ok\") | {ok.Rps:F0} | {ok.P50} | {ok.P99} |");
-        report.Line($"| message page + body frame | {read.Rps:F0} | {read.P50} | {read.P99} |");
-        report.Line($"| message page alone, 1 connection | {pageAlone.Rps:F0} | {pageAlone.P50} | {pageAlone.P99} |");
-        report.Line($"| body frame alone, 1 connection | {bodyAlone.Rps:F0} | {bodyAlone.P50} | {bodyAlone.P99} |");
+        report.Line($"| message page | {pageAlone.Rps:F0} | {pageAlone.P50} | {pageAlone.P99} |");
+        report.Line($"| body frame | {bodyAlone.Rps:F0} | {bodyAlone.P50} | {bodyAlone.P99} |");
         report.Line();
-        report.Line($"Reading runs at **{read.Rps / ok.Rps:P0}** of the ok rate (target ≥ 10 %), p99 {read.P99} (target < 50 ms).");
+        var ratios = rounds.Select(r => r.Read.Rps / r.Ok.Rps).Order().ToList();
+        var worstP99 = rounds.MaxBy(r => Milliseconds(r.Read.P99)).Read.P99;
+        report.Line($"Reading runs at **{ratios[ratios.Count / 2]:P1}** of the ok rate (median of {Rounds} rounds; target ≥ 10 %), worst p99 {worstP99} (target < 50 ms).");
         report.Line();
+    }
+
+    private const int Rounds = 3;
+
+    /// <summary>A wrk latency ("812.00us", "27.11ms", "1.20s", "1.01m") in milliseconds.</summary>
+    private static double Milliseconds(string latency)
+    {
+        var unit = latency.TrimStart("0123456789.".ToCharArray());
+        var value = double.Parse(latency[..^unit.Length], System.Globalization.CultureInfo.InvariantCulture);
+        return unit switch
+        {
+            "us" => value / 1000,
+            "ms" => value,
+            "s" => value * 1000,
+            "m" => value * 60_000,
+            _ => throw new FormatException($"Unknown wrk latency unit in '{latency}'."),
+        };
     }
 
     private sealed record WrkResult(double Rps, string P50, string P99, long Non2xx);
