@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace OmePortal.Bench;
 
@@ -50,6 +51,13 @@ public sealed class PortalProcess : IAsyncDisposable
         start.Environment["OmePortal__Bootstrap__ApiKey"] = apiKey;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
+
+        // Interrupted (Ctrl-C, or SIGTERM from pkill during a --hold), the bench must not leave the portal running.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillQuietly(process);
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
+        {
+            Signals.Add(PosixSignalRegistration.Create(signal, _ => KillQuietly(process)));
+        }
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("[portal] " + e.Data); };
         process.BeginOutputReadLine();
@@ -77,6 +85,24 @@ public sealed class PortalProcess : IAsyncDisposable
 
         await portal.DisposeAsync();
         throw new TimeoutException("The portal did not start.");
+    }
+
+    // Kept alive for the life of the bench: a collected registration stops handling its signal.
+    private static readonly List<PosixSignalRegistration> Signals = [];
+
+    private static void KillQuietly(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone, or disposed after a normal end.
+        }
     }
 
     /// <summary>Peak resident memory since the last reset (VmHWM), in bytes.</summary>
