@@ -7,13 +7,13 @@ using OmePortal.Data;
 
 namespace OmePortal.Web.Access;
 
+/// <summary>A session that <see cref="RecipientSessions.ValidateAsync"/> found live.</summary>
+public sealed record LiveSession(RecipientSession Session, bool AddressHasPasskey);
+
 /// <summary>
 /// Recipient sessions held on the server (DESIGN §7): 30 minutes idle, 12 hours absolute, a new
 /// random identifier at every sign-in, and sign-out that ends the session for every copy of the cookie.
 /// </summary>
-/// <summary>A session that <see cref="RecipientSessions.ValidateAsync"/> found live.</summary>
-public sealed record LiveSession(RecipientSession Session, bool AddressHasPasskey);
-
 public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
