@@ -92,7 +92,6 @@ public static class ExternalSignInExtensions
 
         var registry = new ExternalProviders(providers);
         builder.Services.AddSingleton(registry);
-        builder.Services.AddScoped<PasskeyOffer>();
         builder.Services.TryAddTransient<RateLimitedOpenIdConnectHandler>();
         foreach (var provider in providers)
         {

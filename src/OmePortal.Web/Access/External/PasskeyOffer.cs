@@ -5,9 +5,9 @@ namespace OmePortal.Web.Access.External;
 /// passcode or external sign-in, while the address has no passkey, until dismissed for the browser session.
 /// Whether the address has one comes with the session (<see cref="RecipientAuthenticationHandler.HasPasskeyClaim"/>).
 /// </summary>
-public sealed class PasskeyOffer
+public static class PasskeyOffer
 {
-    public bool ShouldOffer(HttpContext context) =>
+    public static bool ShouldOffer(HttpContext context) =>
         context.User.RecipientAddress() is not null
         && context.User.RecipientSignInMethod() != "passkey"
         && context.User.FindFirst(RecipientAuthenticationHandler.HasPasskeyClaim) is null
