@@ -38,15 +38,19 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
         // every page and frame (bench/RESULTS.md). Whatever changes in between (a revocation) can only
         // make the second answer stricter.
         var normalized = AddressNormalizer.Normalize(address);
-        var message = await db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == messageId, cancellationToken);
+        var message = await MessageById.For(db)(db, messageId, cancellationToken);
         if (message is null)
         {
             return AccessPolicy.Decide(null, address, time.GetUtcNow());
         }
 
-        message.Recipients = await db.Recipients.AsNoTracking()
-            .Where(r => r.MessageId == messageId && r.Address == normalized)
-            .ToListAsync(cancellationToken);
+        var recipients = new List<RecipientRecord>(1);
+        await foreach (var recipient in ReadersRows.For(db)(db, messageId, normalized).WithCancellation(cancellationToken))
+        {
+            recipients.Add(recipient);
+        }
+
+        message.Recipients = recipients;
 
         loaded.Remember(message);
         var facts = new MessageFacts(
@@ -54,4 +58,12 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
             [.. message.Recipients.Select(r => new RecipientFacts(r.Id, r.Address, r.RevokedAt != null))]);
         return AccessPolicy.Decide(facts, address, time.GetUtcNow());
     }
+
+    private static readonly CompiledPerModel<Func<OmePortalDbContext, Guid, CancellationToken, Task<MessageRecord?>>> MessageById = new(
+        static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid id, CancellationToken _) =>
+            db.Messages.AsNoTracking().FirstOrDefault(m => m.Id == id)));
+
+    private static readonly CompiledPerModel<Func<OmePortalDbContext, Guid, string, IAsyncEnumerable<RecipientRecord>>> ReadersRows = new(
+        static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid id, string address) =>
+            db.Recipients.AsNoTracking().Where(r => r.MessageId == id && r.Address == address)));
 }

@@ -54,11 +54,7 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
             return null;
         }
 
-        var hash = Hash(token);
-        var found = await db.RecipientSessions
-            .Where(s => s.TokenHash == hash)
-            .Select(s => new { Session = s, HasPasskey = db.PasskeyCredentials.Any(c => c.Address == s.Address) })
-            .FirstOrDefaultAsync(cancellationToken);
+        var found = await BySessionHash.For(db)(db, Hash(token), cancellationToken);
         var session = found?.Session;
         var now = time.GetUtcNow();
         if (session is null || session.EndedAt is not null || session.ExpiresAt <= now || session.LastSeenAt + IdleTimeout <= now)
@@ -87,6 +83,14 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
         await db.RecipientSessions.Where(s => s.TokenHash == hash && s.EndedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
     }
+
+    private static readonly CompiledPerModel<Func<OmePortalDbContext, byte[], CancellationToken, Task<SessionRow?>>> BySessionHash = new(
+        static () => EF.CompileAsyncQuery((OmePortalDbContext db, byte[] hash, CancellationToken _) => db.RecipientSessions
+            .Where(s => s.TokenHash == hash)
+            .Select(s => new SessionRow(s, db.PasskeyCredentials.Any(c => c.Address == s.Address)))
+            .FirstOrDefault()));
+
+    private sealed record SessionRow(RecipientSession Session, bool HasPasskey);
 
     private static byte[] Hash(string token) => SHA256.HashData(Encoding.ASCII.GetBytes(token));
 }

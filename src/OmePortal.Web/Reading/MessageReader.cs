@@ -202,7 +202,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         var address = AddressNormalizer.Normalize(message.Access.Address);
         var conversation = message.Record.ConversationId;
         var id = message.Record.Id;
-        if (!await db.Messages.AnyAsync(m => m.ConversationId == conversation && m.Id != id, cancellationToken))
+        if (!await OthersInConversation.For(db)(db, conversation, id, cancellationToken))
         {
             // Most messages are a conversation of one: a far simpler query says so, and the reader was just let in.
             var only = await ListAsync([new Row(message.Record, [.. message.Record.Recipients.Where(r => r.Address == address)
@@ -220,6 +220,10 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         var listed = await ListAsync(rows, address, cancellationToken, known: message);
         return new Conversation([.. listed.Where(m => m.State == ListedState.Readable)], sent);
     }
+
+    private static readonly CompiledPerModel<Func<OmePortalDbContext, Guid, Guid, CancellationToken, Task<bool>>> OthersInConversation = new(
+        static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid conversation, Guid id, CancellationToken _) =>
+            db.Messages.Any(m => m.ConversationId == conversation && m.Id != id)));
 
     private static Task<List<Row>> Rows(IQueryable<MessageRecord> query, string address, CancellationToken cancellationToken) =>
         query.Select(m => new Row(
@@ -339,6 +343,15 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         return fresh;
     }
 
+    /// <summary>
+    /// Render models up to this size are read from their file synchronously. .NET on Linux has no
+    /// asynchronous file I/O: each asynchronous read is a blocking read handed to the thread pool and
+    /// back, which for a model of a few segments costs more CPU than the read itself (a sixth of a
+    /// reading request's, profiled under load; bench/RESULTS.md). A read this small from a local file
+    /// blocks for microseconds; larger ones keep the asynchronous path.
+    /// </summary>
+    private const int SynchronousReadLimit = 1024 * 1024;
+
     /// <remarks>
     /// The buffer is pooled and exactly as long as the model (a copy loop's 80 KB buffer and a growing
     /// MemoryStream would both land on the large object heap for a large body), and cleared before it
@@ -358,7 +371,15 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            await plaintext.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
+            if (length <= SynchronousReadLimit)
+            {
+                plaintext.ReadExactly(buffer.AsSpan(0, length));
+            }
+            else
+            {
+                await plaintext.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
+            }
+
             return use(buffer.AsSpan(0, length));
         }
         finally
