@@ -44,13 +44,7 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
             return AccessPolicy.Decide(null, address, time.GetUtcNow());
         }
 
-        var recipients = new List<RecipientRecord>(1);
-        await foreach (var recipient in ReadersRows.For(db)(db, messageId, normalized).WithCancellation(cancellationToken))
-        {
-            recipients.Add(recipient);
-        }
-
-        message.Recipients = recipients;
+        message.Recipients = await ReadersRows.For(db)(db, messageId, normalized).ToListAsync(cancellationToken);
 
         loaded.Remember(message);
         var facts = new MessageFacts(
