@@ -71,6 +71,9 @@ public sealed class MessageKey : IDisposable
         }
     }
 
+    /// <summary>A second key with the same bytes, disposed on its own (for a key kept for reuse while each user disposes theirs).</summary>
+    public MessageKey Copy() => new(KeyBytes);
+
     internal ReadOnlySpan<byte> KeyBytes
     {
         get

@@ -55,6 +55,7 @@ public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault 
         var record = message.Record;
         if (record.WrappedKey is null)
         {
+            vault.ForgetKey(messageId);
             return ShredOutcome.AlreadyShredded;
         }
 
@@ -73,6 +74,7 @@ public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault 
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.WrappedKey, (byte[]?)null).SetProperty(m => m.ShreddedAt, now), cancellationToken);
             if (won == 0)
             {
+                vault.ForgetKey(messageId);
                 return ShredOutcome.AlreadyShredded;
             }
 
@@ -86,6 +88,8 @@ public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault 
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
+
+        vault.ForgetKey(messageId);
 
         // A reader re-rendering between the deletion above and the update may have switched the message to a new render blob.
         var current = await db.Messages.AsNoTracking().Where(m => m.Id == messageId).Select(m => m.RenderBlob).SingleAsync(cancellationToken);

@@ -34,7 +34,7 @@ public abstract record VaultReadResult
 /// Message-level vault operations over the database and blob store: new message keys, opening
 /// content, crypto-shredding, and re-wrapping after a tenant key rotation.
 /// </summary>
-public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, IBlobStore blobs, TimeProvider time, ILogger<MessageVault> logger)
+public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, MasterKeyHolder master, IBlobStore blobs, TimeProvider time, ILogger<MessageVault> logger)
 {
     private readonly Lazy<byte[]> _dedupeKey = new(() => master.Key.DeriveSubkey("omeportal/dedupe/v1"));
 
@@ -74,9 +74,16 @@ public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, 
             return new MessageKeyResult.Shredded(message.ShreddedAt);
         }
 
+        if (keyMemo.TryCopy(message.Id, message.KeyVersion, message.WrappedKey, out var kept))
+        {
+            return new MessageKeyResult.Available(kept);
+        }
+
         var tenantKey = await keyRing.GetAsync(db, message.TenantId, message.KeyVersion, cancellationToken)
             ?? throw new InvalidOperationException($"Tenant key version {message.KeyVersion} of message {message.Id} is retired but the message was not re-wrapped.");
-        return new MessageKeyResult.Available(MessageKey.Unwrap(tenantKey, message.WrappedKey));
+        var key = MessageKey.Unwrap(tenantKey, message.WrappedKey);
+        keyMemo.Remember(message.Id, message.KeyVersion, message.WrappedKey, key);
+        return new MessageKeyResult.Available(key);
     }
 
     /// <summary>Opens one of the message's blobs as a decrypting stream, or says that the message was shredded.</summary>
@@ -115,9 +122,13 @@ public sealed class MessageVault(TenantKeyRing keyRing, MasterKeyHolder master, 
             .Where(o => o.MessageId == messageId && o.Status == OutboundMailStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, OutboundMailStatus.Cancelled).SetProperty(o => o.SealedPayload, (byte[]?)null), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        ForgetKey(messageId);
         logger.LogInformation("Message {MessageId} crypto-shredded.", messageId);
         await DeleteBlobsAsync(message, cancellationToken);
     }
+
+    /// <summary>Zeroes the message's key kept in memory for reuse, if any: for shredding done elsewhere (<see cref="MessageKeyMemo"/>).</summary>
+    public void ForgetKey(Guid messageId) => keyMemo.Forget(messageId);
 
     /// <summary>
     /// Stores a render model built again under the current sanitiser policy. Blobs are never

@@ -4,7 +4,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class VaultExtensions
 {
-    /// <summary>Master key, tenant key ring, message vault, and the background re-wrap after key rotation.</summary>
+    /// <summary>Master key, tenant key ring, memo of unwrapped message keys, message vault, and the background re-wrap after key rotation.</summary>
     public static WebApplicationBuilder AddVault(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<VaultOptions>().BindConfiguration(VaultOptions.Section)
@@ -12,6 +12,7 @@ public static class VaultExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<MasterKeyHolder>();
         builder.Services.AddSingleton<TenantKeyRing>();
+        builder.Services.AddSingleton<MessageKeyMemo>();
         builder.Services.AddScoped<MessageVault>();
         builder.Services.AddHostedService<KeyRewrapService>();
         return builder;

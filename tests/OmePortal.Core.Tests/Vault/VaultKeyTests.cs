@@ -210,4 +210,20 @@ public sealed class VaultKeyTests
         Assert.Throws<ObjectDisposedException>(() => messageKey.WrapWith(TenantKey.Generate(Tenant, 1)));
         Assert.Throws<ObjectDisposedException>(() => VaultStream.Seal(messageKey, Context, [1]));
     }
+
+    [Fact]
+    public void MessageKey_Copy_HasTheSameBytes_AndOutlivesTheOriginal()
+    {
+        using var tenantKey = TenantKey.Generate(Tenant, 1);
+        var original = MessageKey.Generate();
+        var wrappedOriginal = original.WrapWith(tenantKey);
+        using var copy = original.Copy();
+        Assert.Equal(original.KeyBytes.ToArray(), copy.KeyBytes.ToArray());
+
+        original.Dispose();
+
+        Assert.True(copy.KeyBytes.ContainsAnyExcept((byte)0));
+        Assert.Equal(wrappedOriginal, copy.WrapWith(tenantKey));
+        Assert.Throws<ObjectDisposedException>(() => original.Copy());
+    }
 }

@@ -67,6 +67,18 @@ internal static class RevocationTestSupport
 
     public static bool BlobExists(PortalHost host, string name) => File.Exists(Path.Combine(host.BlobDirectory, name));
 
+    /// <summary>Whether the portal still keeps the message's unwrapped key in memory for reuse (<see cref="OmePortal.Web.Vault.MessageKeyMemo"/>).</summary>
+    public static bool KeyKeptInMemory(PortalHost host, MessageRecord before)
+    {
+        if (!host.Services.GetRequiredService<OmePortal.Web.Vault.MessageKeyMemo>().TryCopy(before.Id, before.KeyVersion, before.WrappedKey, out var key))
+        {
+            return false;
+        }
+
+        key.Dispose();
+        return true;
+    }
+
     public static void AssertNotOk(HttpStatusCode status, string path) =>
         Assert.True(status is HttpStatusCode.NotFound or HttpStatusCode.Gone, $"{path} answered {(int)status}");
 }

@@ -117,8 +117,10 @@ public abstract class RevocationTests : IAsyncLifetime
         using var ann = await RecipientBrowserlessClient.SignInFromLinkAsync(_host, message.Links[Ann]);
         var annPaths = await ReaderPathsAsync(ann, message.Id);
         var before = await MessageAsync(_host, message.Id);
+        Assert.True(KeyKeptInMemory(_host, before));
 
         var result = Assert.IsType<RevocationResult.Done>(await RevokeAsync(_host, message.Id, null));
+        Assert.False(KeyKeptInMemory(_host, before));
 
         Assert.Equal((2, true), (result.RevokedRecipients, result.Shredded));
         await AssertRefusedEverywhereAsync(ann, message.Id, annPaths, "This message has been withdrawn");

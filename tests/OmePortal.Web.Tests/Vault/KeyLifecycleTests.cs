@@ -86,8 +86,19 @@ public abstract class KeyLifecycleTests : IAsyncLifetime
         {
             var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
             var vault = scope.ServiceProvider.GetRequiredService<MessageVault>();
+            var memo = _host.Services.GetRequiredService<MessageKeyMemo>();
+            var live = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == id);
+            var opened = Assert.IsType<MessageKeyResult.Available>(await vault.OpenKeyAsync(db, live, CancellationToken.None));
+            Assert.True(memo.TryCopy(id, live.KeyVersion, live.WrappedKey, out var kept));
+            kept.Dispose();
+
             await vault.ShredAsync(db, id, CancellationToken.None);
 
+            Assert.False(memo.TryCopy(id, live.KeyVersion, live.WrappedKey, out _));
+
+            // Another instance's memo is never told: the row read per request still decides.
+            memo.Remember(id, live.KeyVersion, live.WrappedKey, opened.Key);
+            opened.Key.Dispose();
             var message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == id);
             Assert.Null(message.WrappedKey);
             Assert.NotNull(message.ShreddedAt);
