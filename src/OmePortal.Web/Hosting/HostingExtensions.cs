@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Localization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Tenancy;
 
@@ -23,6 +24,8 @@ public static class HostingExtensions
         builder.Services.AddSingleton<OmePortal.Web.DevOutbox.DevOutboxReader>();
         // No ResourcesPath: resource names then equal the anchor types' full names (Resources/SharedResource.resx).
         builder.Services.AddLocalization();
+        builder.Services.AddSingleton<Microsoft.Extensions.Localization.ResourceManagerStringLocalizerFactory>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.Extensions.Localization.IStringLocalizerFactory, CachingStringLocalizerFactory>());
         builder.Services.AddRazorPages().AddViewLocalization().AddDataAnnotationsLocalization(o =>
             o.DataAnnotationLocalizerProvider = (type, factory) =>
             {
