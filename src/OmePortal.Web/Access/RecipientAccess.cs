@@ -32,28 +32,19 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
             return new AccessDecision.NeedsSignIn(methods);
         }
 
-        // The message row and, of its recipients, only the reader's own rows (the policy looks at no others),
-        // in one join that yields a row per recipient row of the reader. EF's filtered Include would nest the
-        // message in a LIMIT subquery that SQLite compiles about three times slower (bench/RESULTS.md). Only
-        // when the reader has no row here (a stranger, or no such message) is the message looked up alone.
+        // The message row and, of its recipients, only the reader's own rows (the policy looks at no others).
+        // Two plain lookups: EF's single query for both (a filtered Include) nests the message in a
+        // LIMIT subquery that SQLite compiles about three times slower than both of these together, on
+        // every page and frame (bench/RESULTS.md). Whatever changes in between (a revocation) can only
+        // make the second answer stricter.
         var normalized = AddressNormalizer.Normalize(address);
-        var rows = await MessageWithReadersRows.For(db)(db, messageId, normalized).ToListAsync(cancellationToken);
-        MessageRecord? message;
-        if (rows.Count > 0)
+        var message = await MessageById.For(db)(db, messageId, cancellationToken);
+        if (message is null)
         {
-            message = rows[0].Message;
-            message.Recipients = [.. rows.Select(r => r.Recipient)];
+            return AccessPolicy.Decide(null, address, time.GetUtcNow());
         }
-        else
-        {
-            message = await MessageById.For(db)(db, messageId, cancellationToken);
-            if (message is null)
-            {
-                return AccessPolicy.Decide(null, address, time.GetUtcNow());
-            }
 
-            message.Recipients = [];
-        }
+        message.Recipients = await ReadersRows.For(db)(db, messageId, normalized).ToListAsync(cancellationToken);
 
         loaded.Remember(message);
         var facts = new MessageFacts(
@@ -66,12 +57,7 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
         static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid id, CancellationToken _) =>
             db.Messages.AsNoTracking().FirstOrDefault(m => m.Id == id)));
 
-    private static readonly CompiledPerModel<Func<OmePortalDbContext, Guid, string, IAsyncEnumerable<ReaderRow>>> MessageWithReadersRows = new(
+    private static readonly CompiledPerModel<Func<OmePortalDbContext, Guid, string, IAsyncEnumerable<RecipientRecord>>> ReadersRows = new(
         static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid id, string address) =>
-            from r in db.Recipients.AsNoTracking()
-            where r.MessageId == id && r.Address == address
-            join m in db.Messages.AsNoTracking() on r.MessageId equals m.Id
-            select new ReaderRow(r, m)));
-
-    private sealed record ReaderRow(RecipientRecord Recipient, MessageRecord Message);
+            db.Recipients.AsNoTracking().Where(r => r.MessageId == id && r.Address == address)));
 }
