@@ -65,7 +65,6 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
         if (now - session.LastSeenAt >= TouchGranularity)
         {
             await TouchAsync(session.Id, now, cancellationToken);
-            session.LastSeenAt = now;
         }
 
         return new LiveSession(session, found!.HasPasskey);

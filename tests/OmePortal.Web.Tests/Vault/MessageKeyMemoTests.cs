@@ -40,11 +40,7 @@ public sealed class MessageKeyMemoTests : IDisposable
     public void OtherWrappedBytes_OtherVersion_OrOtherMessage_GetNothing()
     {
         var id = Guid.NewGuid();
-        var (key, wrapped) = NewKey();
-        using (key)
-        {
-            _memo.Remember(id, 1, wrapped, key);
-        }
+        var wrapped = RememberNewKey(id);
 
         var (other, otherWrapped) = NewKey();
         other.Dispose();
@@ -59,14 +55,10 @@ public sealed class MessageKeyMemoTests : IDisposable
     [Fact]
     public void AfterItsLifetime_AKeyIsNoLongerHandedOut_AndTheSweepDropsTheRest()
     {
-        var (a, wrappedA) = NewKey();
-        var (b, wrappedB) = NewKey();
         var idA = Guid.NewGuid();
         var idB = Guid.NewGuid();
-        _memo.Remember(idA, 1, wrappedA, a);
-        _memo.Remember(idB, 1, wrappedB, b);
-        a.Dispose();
-        b.Dispose();
+        var wrappedA = RememberNewKey(idA);
+        var wrappedB = RememberNewKey(idB);
 
         _clock.Advance(MessageKeyMemo.Lifetime - TimeSpan.FromMilliseconds(1));
         Assert.True(_memo.TryCopy(idA, 1, wrappedA, out var stillKept));
@@ -84,11 +76,7 @@ public sealed class MessageKeyMemoTests : IDisposable
     public void Forget_DropsTheKeyAtOnce()
     {
         var id = Guid.NewGuid();
-        var (key, wrapped) = NewKey();
-        using (key)
-        {
-            _memo.Remember(id, 1, wrapped, key);
-        }
+        var wrapped = RememberNewKey(id);
 
         _memo.Forget(id);
 
@@ -107,6 +95,18 @@ public sealed class MessageKeyMemoTests : IDisposable
         }
 
         Assert.InRange(_memo.Count, 1, MessageKeyMemo.Capacity);
+    }
+
+    /// <summary>Remembers a new key (version 1) for the message, disposes the caller's copy, and returns its wrapped bytes.</summary>
+    private byte[] RememberNewKey(Guid messageId)
+    {
+        var (key, wrapped) = NewKey();
+        using (key)
+        {
+            _memo.Remember(messageId, 1, wrapped, key);
+        }
+
+        return wrapped;
     }
 
     private (MessageKey Key, byte[] Wrapped) NewKey()
