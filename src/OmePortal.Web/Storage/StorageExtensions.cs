@@ -26,7 +26,8 @@ public static class StorageExtensions
             var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var connectionString = database.ConnectionString
                 ?? $"Data Source={sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("omeportal.db")}";
-            o.UseSqlite(connectionString).AddInterceptors(SqliteDurabilityInterceptor.Instance);
+            o.UseSqlite(connectionString).KeepConnectionsOpen()
+                .AddInterceptors(SqliteDurabilityInterceptor.Instance, SqliteStatementCache.Instance);
         });
         builder.Services.AddDbContextPool<PostgresOmePortalDbContext>((sp, o) =>
             o.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
@@ -37,11 +38,9 @@ public static class StorageExtensions
                 return sp.GetRequiredService<PostgresOmePortalDbContext>();
             }
 
-            // EF opens and closes the connection around every query; for SQLite each open goes through the
-            // pool's single lock and re-registers EF's SQL functions. One open per scope (a request) avoids
-            // both; the context closes it when the scope ends.
+            // EF opens and closes the connection around every query; kept open instead (see KeepOpen).
             var sqlite = sp.GetRequiredService<SqliteOmePortalDbContext>();
-            sqlite.Database.OpenConnection();
+            SqliteConnections.KeepOpen(sqlite);
             return sqlite;
         });
 
