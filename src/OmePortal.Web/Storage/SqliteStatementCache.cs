@@ -133,10 +133,11 @@ internal sealed class SqliteStatementCache : DbCommandInterceptor
                 {
                     command.Prepare();
                 }
-                catch
+                catch (SqliteException)
                 {
+                    // Not compilable (a missing table, a syntax error): EF runs its own command and reports the error as usual.
                     command.Dispose();
-                    throw;
+                    return null;
                 }
 
                 command.Disposed += OnDisposed;

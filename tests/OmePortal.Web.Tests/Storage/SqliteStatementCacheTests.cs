@@ -120,6 +120,22 @@ public sealed class SqliteStatementCacheTests : IAsyncLifetime
         Assert.Equal((1, 1), SqliteStatementCache.StatisticsFor(connection));
     }
 
+    [Fact]
+    public async Task A_select_that_does_not_compile_fails_as_it_would_without_the_cache_and_is_not_kept()
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        var before = SqliteStatementCache.StatisticsFor(connection);
+
+        var error = await Assert.ThrowsAsync<SqliteException>(() => db.Database.SqlQueryRaw<int>("SELECT 1 AS Value FROM NoSuchTable").ToListAsync());
+        Assert.Contains("no such table", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before, SqliteStatementCache.StatisticsFor(connection));
+
+        // The connection serves the next query as before.
+        Assert.Equal([1], await db.Database.SqlQueryRaw<int>("SELECT 1 AS Value").ToListAsync());
+    }
+
     private static Task<string?> NameAsync(OmePortalDbContext db, Guid id) =>
         db.Tenants.AsNoTracking().Where(t => t.Id == id).Select(t => t.Name).FirstOrDefaultAsync();
 
