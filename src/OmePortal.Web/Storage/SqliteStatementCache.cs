@@ -46,9 +46,9 @@ internal sealed class SqliteStatementCache : DbCommandInterceptor
             return result;
         }
 
+        // A kept command comes without parameters (new, or cleared when it was released).
         kept.Transaction = fresh.Transaction;
         kept.CommandTimeout = fresh.CommandTimeout;
-        kept.Parameters.Clear();
         if (fresh.Parameters.Count > 0)
         {
             var parameters = new SqliteParameter[fresh.Parameters.Count];
@@ -97,14 +97,14 @@ internal sealed class SqliteStatementCache : DbCommandInterceptor
 
     /// <summary>
     /// The kept commands of one connection. A connection serves one request at a time (its context is
-    /// leased from the pool), so no lock is taken; <see cref="Entry.InUse"/> covers a query that runs while
+    /// leased from the pool), so no lock is taken; <see cref="leased"/> covers a query that runs while
     /// another reader of the same text is still open.
     /// </summary>
     private sealed class ConnectionStatements
     {
         private readonly SqliteConnection connection;
-        private readonly Dictionary<string, Entry> byText = new(StringComparer.Ordinal);
-        private readonly Dictionary<SqliteCommand, Entry> byCommand = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<string, SqliteCommand> byText = new(StringComparer.Ordinal);
+        private readonly HashSet<SqliteCommand> leased = new(ReferenceEqualityComparer.Instance);
 
         public ConnectionStatements(SqliteConnection connection)
         {
@@ -118,51 +118,47 @@ internal sealed class SqliteStatementCache : DbCommandInterceptor
 
         public SqliteCommand? Lease(string commandText)
         {
-            var reused = byText.TryGetValue(commandText, out var found);
-            var entry = found;
-            if (entry is null)
+            if (byText.TryGetValue(commandText, out var kept))
             {
-                if (byText.Count >= MaxStatementsPerConnection)
+                if (!leased.Add(kept))
                 {
                     return null;
                 }
 
-                var command = connection.CreateCommand();
-                command.CommandText = commandText;
-                try
-                {
-                    command.Prepare();
-                }
-                catch (SqliteException)
-                {
-                    // Not compilable (a missing table, a syntax error): EF runs its own command and reports the error as usual.
-                    command.Dispose();
-                    return null;
-                }
-
-                command.Disposed += OnDisposed;
-                entry = new Entry(command);
-                byText.Add(commandText, entry);
-                byCommand.Add(command, entry);
+                Reused++;
+                return kept;
             }
 
-            if (entry.InUse)
+            if (byText.Count >= MaxStatementsPerConnection)
             {
                 return null;
             }
 
-            entry.InUse = true;
-            Reused += reused ? 1 : 0;
-            return entry.Command;
+            var command = connection.CreateCommand();
+            command.CommandText = commandText;
+            try
+            {
+                command.Prepare();
+            }
+            catch (SqliteException)
+            {
+                // Not compilable (a missing table, a syntax error): EF runs its own command and reports the error as usual.
+                command.Dispose();
+                return null;
+            }
+
+            command.Disposed += OnDisposed;
+            byText.Add(commandText, command);
+            leased.Add(command);
+            return command;
         }
 
-        public bool IsLeased(SqliteCommand command) => byCommand.TryGetValue(command, out var entry) && entry.InUse;
+        public bool IsLeased(SqliteCommand command) => leased.Contains(command);
 
         public void Release(SqliteCommand command)
         {
-            if (byCommand.TryGetValue(command, out var entry))
+            if (leased.Remove(command))
             {
-                entry.InUse = false;
                 // The parameter objects go; the values bound last stay in the native statement (in memory) until its next use.
                 command.Parameters.Clear();
             }
@@ -171,9 +167,10 @@ internal sealed class SqliteStatementCache : DbCommandInterceptor
         /// <summary>Disposed by someone else (EF after a scalar execution, or the connection closing): forgotten.</summary>
         private void OnDisposed(object? sender, EventArgs e)
         {
-            if (sender is SqliteCommand command && byCommand.Remove(command))
+            if (sender is SqliteCommand command && byText.TryGetValue(command.CommandText, out var kept) && ReferenceEquals(kept, command))
             {
                 byText.Remove(command.CommandText);
+                leased.Remove(command);
             }
         }
 
@@ -186,12 +183,5 @@ internal sealed class SqliteStatementCache : DbCommandInterceptor
                 Connections.Remove(connection);
             }
         }
-    }
-
-    private sealed class Entry(SqliteCommand command)
-    {
-        public SqliteCommand Command { get; } = command;
-
-        public bool InUse { get; set; }
     }
 }
