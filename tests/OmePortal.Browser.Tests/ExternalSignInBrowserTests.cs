@@ -91,7 +91,7 @@ public sealed class ExternalSignInBrowserTests(BrowserFixture browser) : IAsyncL
         await page.WaitForURLAsync(new Regex($"/messages/{message.Id}$"));
         await Pages.BodyFrameAsync(page);
 
-        await page.Locator(".passkey-offer button[type=submit]").ClickAsync();
+        await page.Locator(".passkey-offer a.passkey-offer-dismiss").ClickAsync();
         await page.WaitForURLAsync(new Regex($"/messages/{message.Id}$"));
         Assert.Equal(0, await page.Locator(".passkey-offer").CountAsync());
     }

@@ -26,7 +26,7 @@ public static class ComposeUpload
     /// clicks the compose form's submit button, and samples the page's &lt;progress&gt; element from the
     /// test side until the page has navigated away (or 60 s pass).
     /// </summary>
-    public static async Task<ProgressSeen> SubmitWatchingProgressAsync(IBrowserContext context, IPage page, string submitSelector = "main form:not([action='/signin/passkey-offer/dismiss']) button[type=submit]")
+    public static async Task<ProgressSeen> SubmitWatchingProgressAsync(IBrowserContext context, IPage page, string submitSelector = "main form button[type=submit]")
     {
         var cdp = await context.NewCDPSessionAsync(page);
         await cdp.SendAsync("Network.enable");

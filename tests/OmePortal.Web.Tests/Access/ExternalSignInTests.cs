@@ -402,13 +402,17 @@ public abstract class ExternalSignInTests : IAsyncLifetime
         Assert.Contains("href=\"/security\"", page, StringComparison.Ordinal);
         Assert.DoesNotContain("passkey-offer", await recipient.Http.GetStringAsync("/security"), StringComparison.Ordinal);
 
-        var token = await recipient.AntiforgeryTokenAsync($"/messages/{id}");
-        using var dismissed = await recipient.Http.PostAsync("/signin/passkey-offer/dismiss", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = token,
-            ["returnUrl"] = $"/messages/{id}",
-        }));
+        // The offer's "Not now" is a link back to the page it was shown on.
+        var dismissUrl = $"/signin/passkey-offer/dismiss?returnUrl={Uri.EscapeDataString($"/messages/{id}")}";
+        Assert.Contains(WebUtility.HtmlEncode(dismissUrl), page, StringComparison.Ordinal);
+        using var dismissed = await recipient.Http.GetAsync(dismissUrl);
         Assert.Equal(HttpStatusCode.Redirect, dismissed.StatusCode);
+        Assert.Equal($"/messages/{id}", dismissed.Headers.Location?.OriginalString);
+        using (var elsewhere = await recipient.Http.GetAsync("/signin/passkey-offer/dismiss?returnUrl=" + Uri.EscapeDataString("https://evil.example/")))
+        {
+            Assert.Equal("/inbox", elsewhere.Headers.Location?.OriginalString);
+        }
+
         Assert.DoesNotContain("passkey-offer", await recipient.Http.GetStringAsync($"/messages/{id}"), StringComparison.Ordinal);
     }
 }

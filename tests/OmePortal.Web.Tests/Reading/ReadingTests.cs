@@ -171,6 +171,30 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Matches("title=\"[^\"]+\"", frame.Value);
     }
 
+    /// <summary>
+    /// Reading pages hold no form: minting an antiforgery token was a tenth of a reading request
+    /// (bench/RESULTS.md). Sign-out is a link to its page, whose form carries the token.
+    /// </summary>
+    [Fact]
+    public async Task ReadingPages_MintNoAntiforgeryToken_AndLinkToTheSignOutPage()
+    {
+        var b = await IngestSampleAsync(_host, PolicySample);
+        using var reader = await SignInAsync(b);
+
+        foreach (var path in new[] { "/inbox", $"/messages/{b.Id}" })
+        {
+            var (status, html, response) = await GetAsync(reader.Http, path);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.DoesNotContain("__RequestVerificationToken", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("<form", html, StringComparison.Ordinal);
+            Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.Contains("Antiforgery", StringComparison.OrdinalIgnoreCase)));
+            Assert.Matches("<header[^>]*>[\\s\\S]*<a href=\"/signout\">", html);
+        }
+
+        var (_, signOutPage, _) = await GetAsync(reader.Http, "/signout");
+        Assert.Contains("__RequestVerificationToken", signOutPage, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task BodyFrame_HasItsOwnStrictPolicy()
     {

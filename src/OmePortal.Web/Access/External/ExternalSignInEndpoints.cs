@@ -11,7 +11,7 @@ namespace OmePortal.Web.Access.External;
 /// <summary>
 /// <c>POST /signin/external/{provider}</c> starts a sign-in (antiforgery token; optional <c>link</c>:
 /// the message link it starts from; optional <c>returnUrl</c>), each provider's callback path hands
-/// the provider's answer to its handler, and <c>POST /signin/passkey-offer/dismiss</c> hides the
+/// the provider's answer to its handler, and <c>GET /signin/passkey-offer/dismiss</c> hides the
 /// passkey offer for the rest of the browser session. All of them carry the sign-in rate limit.
 /// </summary>
 public static class ExternalSignInEndpoints
@@ -20,7 +20,7 @@ public static class ExternalSignInEndpoints
 
     public static void Map(IEndpointRouteBuilder app, ExternalProviders providers)
     {
-        app.MapPost("/signin/passkey-offer/dismiss", DismissOfferAsync).RequireRateLimiting(AccessExtensions.SignInRateLimit).DisableAntiforgery();
+        app.MapGet("/signin/passkey-offer/dismiss", DismissOffer).RequireRateLimiting(AccessExtensions.SignInRateLimit);
         if (!providers.Any)
         {
             return;
@@ -86,18 +86,15 @@ public static class ExternalSignInEndpoints
         return await handler.HandleRequestAsync() ? new HandledResult() : TypedResults.NotFound();
     }
 
-    private static async Task<Results<RedirectHttpResult, BadRequest>> DismissOfferAsync(HttpContext context, IAntiforgery antiforgery, CancellationToken cancellationToken)
+    /// <summary>
+    /// A GET, as the language switch: it only keeps a preference in a cookie of this browser, so a forged
+    /// request can do no more than hide an offer, and the pages need no antiforgery token for it.
+    /// </summary>
+    private static RedirectHttpResult DismissOffer(HttpContext context, string? returnUrl)
     {
-        if (!await antiforgery.IsRequestValidAsync(context))
-        {
-            return TypedResults.BadRequest();
-        }
-
-        var form = await context.Request.ReadFormAsync(cancellationToken);
-        var returnUrl = form["returnUrl"].ToString();
         // A session cookie: the offer comes back in a new browser session, never nags within one.
         context.Response.Cookies.Append(OfferDismissedCookie, "1", new CookieOptions { Secure = true, HttpOnly = true, SameSite = SameSiteMode.Lax, Path = "/", IsEssential = true });
-        return TypedResults.LocalRedirect(HostingExtensions.IsLocal(returnUrl) ? returnUrl : "/inbox");
+        return TypedResults.LocalRedirect(HostingExtensions.IsLocal(returnUrl) ? returnUrl! : "/inbox");
     }
 
     /// <summary>The handler has written the response (a redirect) itself.</summary>
