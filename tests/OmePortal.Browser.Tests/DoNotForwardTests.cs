@@ -80,7 +80,8 @@ public sealed class DoNotForwardTests(BrowserFixture browser) : IAsyncLifetime
         var compose = await page.GotoAsync($"{_host.BaseUrl}/messages/{dnf.Id}/reply?mode=forward");
         Assert.Equal(403, compose!.Status);
         Assert.Equal(0, await page.Locator("#compose-form").CountAsync());
-        await page.GotoAsync($"{_host.BaseUrl}/messages/{dnf.Id}");
+        // The reply form (allowed under Do-Not-Forward) gives the forger a valid antiforgery token.
+        await page.GotoAsync($"{_host.BaseUrl}/messages/{dnf.Id}/reply?mode=reply");
 
         // A forward, a reply that adds a recipient, and a direct download, forged from the page's own context.
         var forward = await ForgeAsync(page, $"/messages/{dnf.Id}/reply?mode=forward", new() { ["To"] = Outsider, ["Body"] = "FYI" }, withFile: true);
@@ -105,12 +106,12 @@ public sealed class DoNotForwardTests(BrowserFixture browser) : IAsyncLifetime
 
     /// <summary>
     /// POSTs a multipart form from inside the signed-in page with the page's own antiforgery token
-    /// (taken from the sign-out form every signed-in page carries). Returns the HTTP status (0 for a redirect).
+    /// (taken from the form the page holds). Returns the HTTP status (0 for a redirect).
     /// </summary>
     private static async Task<int> ForgeAsync(IPage page, string url, Dictionary<string, string> fields, bool withFile)
     {
         var token = await page.EvaluateAsync<string?>("() => document.querySelector('input[name=__RequestVerificationToken]')?.value ?? null");
-        Assert.False(string.IsNullOrEmpty(token), "The signed-in page should carry an antiforgery token.");
+        Assert.False(string.IsNullOrEmpty(token), "The page should hold a form with an antiforgery token.");
         return await page.EvaluateAsync<int>(
             """
             async ([url, token, fields, withFile]) => {

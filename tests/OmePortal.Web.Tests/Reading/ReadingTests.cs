@@ -137,13 +137,16 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Equal("/signin?returnUrl=" + Uri.EscapeDataString("/inbox"), inbox.Headers.Location?.OriginalString);
     }
 
+    /// <summary>The pages a signed-in reader of <paramref name="message"/> browses: the inbox and the message.</summary>
+    private static string[] SignedInPages(Ingested message) => ["/inbox", $"/messages/{message.Id}"];
+
     [Fact]
     public async Task Pages_CarryTheSecurityHeaders_AndMessagePagesAreNotStored()
     {
         var b = await IngestSampleAsync(_host, PolicySample);
         using var reader = await SignInAsync(b);
 
-        foreach (var path in new[] { "/inbox", $"/messages/{b.Id}" })
+        foreach (var path in SignedInPages(b))
         {
             var (status, html, response) = await GetAsync(reader.Http, path);
             Assert.Equal(HttpStatusCode.OK, status);
@@ -181,7 +184,7 @@ public abstract class ReadingTests : IAsyncLifetime
         var b = await IngestSampleAsync(_host, PolicySample);
         using var reader = await SignInAsync(b);
 
-        foreach (var path in new[] { "/inbox", $"/messages/{b.Id}" })
+        foreach (var path in SignedInPages(b))
         {
             var (status, html, response) = await GetAsync(reader.Http, path);
             Assert.Equal(HttpStatusCode.OK, status);
@@ -193,6 +196,30 @@ public abstract class ReadingTests : IAsyncLifetime
 
         var (_, signOutPage, _) = await GetAsync(reader.Http, "/signout");
         Assert.Contains("__RequestVerificationToken", signOutPage, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The portal's stylesheets are linked with a content version, so a browser keeps them until they
+    /// change; the versioned URL serves the file.
+    /// </summary>
+    [Fact]
+    public async Task Stylesheets_AreLinkedWithAContentVersion()
+    {
+        var b = await IngestSampleAsync(_host, PolicySample);
+        using var reader = await SignInAsync(b);
+        var (_, page, _) = await GetAsync(reader.Http, $"/messages/{b.Id}");
+
+        var links = Regex.Matches(page, "<link rel=\"stylesheet\" href=\"(?<href>[^\"]+)\"").Select(m => WebUtility.HtmlDecode(m.Groups["href"].Value)).ToList();
+        Assert.Contains(links, href => href.StartsWith("/css/site.css?v=", StringComparison.Ordinal));
+        Assert.Contains(links, href => href.StartsWith("/css/reading.css?v=", StringComparison.Ordinal));
+        using var anonymous = _host.CreateHttpClient();
+        foreach (var href in links)
+        {
+            Assert.Matches("^/css/[a-z-]+\\.css\\?v=[A-Za-z0-9_-]{20,}$", href);
+            using var css = await anonymous.GetAsync(href);
+            Assert.Equal(HttpStatusCode.OK, css.StatusCode);
+            Assert.Equal("text/css", css.Content.Headers.ContentType?.MediaType);
+        }
     }
 
     [Fact]

@@ -74,7 +74,6 @@ public abstract class SenderRevokeTests : IAsyncLifetime
         var other = await SendAsync("sender@contoso.test", Bob);
         using var carol = await RecipientBrowserlessClient.SignInFromLinkAsync(_host, original.Link);
         using var bob = await RecipientBrowserlessClient.SignInFromLinkAsync(_host, other.Link);
-        var carolToken = await carol.AntiforgeryTokenAsync($"/messages/{original.Id}");
 
         foreach (var reader in new[] { carol, bob })
         {
@@ -82,14 +81,13 @@ public abstract class SenderRevokeTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, status);
             Assert.Contains("data-unavailable=\"NotFound\"", page, StringComparison.Ordinal);
             Assert.DoesNotContain("Quarterly figures", page, StringComparison.Ordinal);
-            using var post = await reader.PostFormAsync($"/messages/{original.Id}/revoke", new Dictionary<string, string>());
+
+            // A forged POST with a valid token of the reader's own session (the 404 page holds no form) changes nothing either.
+            var token = await reader.AntiforgeryTokenAsync("/signout");
+            using var post = await reader.Http.PostAsync($"/messages/{original.Id}/revoke",
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
             Assert.Equal(HttpStatusCode.NotFound, post.StatusCode);
         }
-
-        // A forged POST with a valid token of the recipient's own session changes nothing either.
-        using var forged = await carol.Http.PostAsync($"/messages/{original.Id}/revoke",
-            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = carolToken }));
-        Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
 
         using var anonymous = _host.CreateHttpClient();
         using var anonymousGet = await anonymous.GetAsync($"/messages/{original.Id}/revoke");
