@@ -32,19 +32,20 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
             return new AccessDecision.NeedsSignIn(methods);
         }
 
-        // The message row and, of its recipients, only the reader's own rows (the policy looks at no others).
-        // Two plain lookups: EF's single query for both (a filtered Include) nests the message in a
-        // LIMIT subquery that SQLite compiles about three times slower than both of these together, on
-        // every page and frame (bench/RESULTS.md). Whatever changes in between (a revocation) can only
-        // make the second answer stricter.
+        // The message row and, of its recipients, only the reader's own rows (the policy looks at no others),
+        // in one plain join: the reader's rows with the message on each. Only when there are none (a
+        // stranger, or no such message) is the message looked up alone. EF's single query for a message
+        // and a filtered collection (a filtered Include) nests the message in a LIMIT subquery that SQLite
+        // compiles about three times slower, on every page and frame (bench/RESULTS.md).
         var normalized = AddressNormalizer.Normalize(address);
-        var message = await MessageById.For(db)(db, messageId, cancellationToken);
+        var rows = await ReadersRowsWithMessage.For(db)(db, messageId, normalized).ToListAsync(cancellationToken);
+        var message = rows.Count > 0 ? rows[0].Message : await MessageById.For(db)(db, messageId, cancellationToken);
         if (message is null)
         {
             return AccessPolicy.Decide(null, address, time.GetUtcNow());
         }
 
-        message.Recipients = await ReadersRows.For(db)(db, messageId, normalized).ToListAsync(cancellationToken);
+        message.Recipients = [.. rows.Select(r => r.Recipient)];
 
         loaded.Remember(message);
         var facts = new MessageFacts(
@@ -57,7 +58,12 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
         static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid id, CancellationToken _) =>
             db.Messages.AsNoTracking().FirstOrDefault(m => m.Id == id)));
 
-    private static readonly CompiledPerModel<Func<OmePortalDbContext, Guid, string, IAsyncEnumerable<RecipientRecord>>> ReadersRows = new(
+    private static readonly CompiledPerModel<Func<OmePortalDbContext, Guid, string, IAsyncEnumerable<ReaderRow>>> ReadersRowsWithMessage = new(
         static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid id, string address) =>
-            db.Recipients.AsNoTracking().Where(r => r.MessageId == id && r.Address == address)));
+            from r in db.Recipients.AsNoTracking()
+            where r.MessageId == id && r.Address == address
+            join m in db.Messages.AsNoTracking() on r.MessageId equals m.Id
+            select new ReaderRow(m, r)));
+
+    private sealed record ReaderRow(MessageRecord Message, RecipientRecord Recipient);
 }
