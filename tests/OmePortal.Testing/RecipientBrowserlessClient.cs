@@ -69,10 +69,13 @@ public sealed partial class RecipientBrowserlessClient : IDisposable
         return client;
     }
 
-    /// <summary>GETs <paramref name="path"/>, takes its antiforgery token, and POSTs the form fields with it.</summary>
-    public async Task<HttpResponseMessage> PostFormAsync(string path, IDictionary<string, string> fields, string? handler = null)
+    /// <summary>
+    /// GETs <paramref name="tokenPage"/> (default: <paramref name="path"/>), takes its antiforgery token, and
+    /// POSTs the form fields with it to <paramref name="path"/>.
+    /// </summary>
+    public async Task<HttpResponseMessage> PostFormAsync(string path, IDictionary<string, string> fields, string? handler = null, string? tokenPage = null)
     {
-        var token = await AntiforgeryTokenAsync(path);
+        var token = await AntiforgeryTokenAsync(tokenPage ?? path);
         var form = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token };
         var target = handler is null ? path : path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "handler=" + handler;
         return await Http.PostAsync(target, new FormUrlEncodedContent(form));
