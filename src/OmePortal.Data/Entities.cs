@@ -73,6 +73,13 @@ public sealed class MessageRecord
     public required string RenderBlob { get; set; }
     public int RenderPolicyVersion { get; set; }
 
+    /// <summary>
+    /// The render model without its bodies, sealed under the message key (purpose RenderSummary), or
+    /// null for messages stored before it was kept here and after shredding: the pages that show a
+    /// message but not its body read it with the row instead of decrypting the render blob.
+    /// </summary>
+    public byte[]? SealedSummary { get; set; }
+
     /// <summary>Keyed hash of the Message-ID of an SMTP submission, so a retried transaction is stored once.</summary>
     public byte[]? DedupeHash { get; set; }
 

@@ -13,11 +13,15 @@ namespace OmePortal.Core.Mime;
 /// but not its body read only the small JSON, and the body frame takes the HTML bytes as they are:
 /// parsing (and validating) a large body inside a JSON string was a measured share of every read.
 /// Models stored earlier as one JSON document (it never starts with 0x01) are still read.
+/// <see cref="SerializeSummary"/> writes the summary alone, <c>[0x02][HTML state][text state]</c> then the
+/// same JSON, for the pages that never show a body (the states say none, empty or present).
 /// </summary>
 public static class RenderModelSerializer
 {
     private const byte FramedFormat = 0x01;
     private const int HeaderLength = 13;
+    private const byte SummaryFormat = 0x02;
+    private const int SummaryHeaderLength = 3;
 
     public static byte[] Serialize(RenderModel m)
     {
@@ -50,9 +54,27 @@ public static class RenderModelSerializer
         return stored;
     }
 
+    /// <summary>
+    /// The model without its bodies, as <see cref="DeserializeSummary(ReadOnlySpan{byte})"/> reads it back: a
+    /// few hundred bytes where the stored model may be megabytes, so a page that shows a message but
+    /// not its body need not decrypt the body at all.
+    /// </summary>
+    public static byte[] SerializeSummary(RenderModel m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var json = JsonSerializer.SerializeToUtf8Bytes(m, WithoutBodiesTypeInfo);
+        var stored = new byte[SummaryHeaderLength + json.Length];
+        stored[0] = SummaryFormat;
+        stored[1] = BodyState(m.HtmlBody);
+        stored[2] = BodyState(m.TextBody);
+        json.CopyTo(stored, SummaryHeaderLength);
+        return stored;
+    }
+
     /// <exception cref="JsonException">The bytes are not a stored render model.</exception>
     public static RenderModel Deserialize(ReadOnlySpan<byte> stored)
     {
+        RejectSummary(stored);
         if (!Frame.TryRead(stored, out var frame))
         {
             return JsonSerializer.Deserialize(stored, RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
@@ -82,7 +104,17 @@ public static class RenderModelSerializer
     public static RenderModel DeserializeSummary(ReadOnlySpan<byte> stored)
     {
         RenderModel model;
-        if (Frame.TryRead(stored, out var frame))
+        if (!stored.IsEmpty && stored[0] == SummaryFormat)
+        {
+            if (stored.Length < SummaryHeaderLength)
+            {
+                throw new JsonException("The stored render model summary is truncated.");
+            }
+
+            model = JsonSerializer.Deserialize(stored[SummaryHeaderLength..], RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
+            model.AttachBodies(Presence(stored[1]), Presence(stored[2]));
+        }
+        else if (Frame.TryRead(stored, out var frame))
         {
             model = JsonSerializer.Deserialize(frame.Summary, RenderModelJsonContext.Default.RenderModel) ?? throw NullModel();
             model.AttachBodies(Presence(frame.HasHtml, frame.Html), Presence(frame.HasText, frame.Text));
@@ -113,6 +145,7 @@ public static class RenderModelSerializer
     /// <exception cref="JsonException">The bytes are not a stored render model.</exception>
     public static PooledUtf8? CopyHtmlBody(ReadOnlySpan<byte> stored)
     {
+        RejectSummary(stored);
         if (Frame.TryRead(stored, out var frame))
         {
             if (!frame.HasHtml)
@@ -167,6 +200,29 @@ public static class RenderModelSerializer
 
     private static string? Presence(bool present, ReadOnlySpan<byte> body) =>
         !present ? null : body.IsEmpty ? string.Empty : RenderModel.OmittedBody;
+
+    private const byte NoBody = 0;
+    private const byte EmptyBody = 1;
+    private const byte SomeBody = 2;
+
+    private static byte BodyState(string? body) => body is null ? NoBody : body.Length == 0 ? EmptyBody : SomeBody;
+
+    private static string? Presence(byte state) => state switch
+    {
+        NoBody => null,
+        EmptyBody => string.Empty,
+        SomeBody => RenderModel.OmittedBody,
+        _ => throw new JsonException("The stored render model summary has an unknown body state."),
+    };
+
+    /// <summary>A summary has no bodies to give: asking it for them is a caller's mistake, not damage.</summary>
+    private static void RejectSummary(ReadOnlySpan<byte> stored)
+    {
+        if (!stored.IsEmpty && stored[0] == SummaryFormat)
+        {
+            throw new JsonException("A stored render model summary has no bodies.");
+        }
+    }
 
     /// <summary>The three parts of the framed layout, checked against the header's lengths.</summary>
     private readonly ref struct Frame

@@ -16,6 +16,12 @@ public enum BlobPurpose : byte
 
     /// <summary>A small value sealed with <see cref="VaultStream.Seal"/> (e.g. a link token kept for notification retries).</summary>
     Sealed = 3,
+
+    /// <summary>
+    /// The render model without its bodies (<see cref="Mime.RenderModelSerializer.SerializeSummary"/>),
+    /// sealed into the message's row so that pages showing a message but not its body open no blob.
+    /// </summary>
+    RenderSummary = 4,
 }
 
 /// <summary>

@@ -103,6 +103,7 @@ public sealed partial class MessageIngestor(
                 ContentBlob = MessageVault.BlobName(tenant.Id, messageId, BlobPurpose.Content),
                 RenderBlob = MessageVault.BlobName(tenant.Id, messageId, BlobPurpose.RenderModel),
                 RenderPolicyVersion = parsed.RenderModel.PolicyVersion,
+                SealedSummary = MessageVault.SealSummary(key, tenant.Id, messageId, parsed.RenderModel),
                 DedupeHash = dedupeHash,
                 ConversationId = request.ConversationId ?? messageId,
                 InReplyToMessageId = request.InReplyToMessageId,

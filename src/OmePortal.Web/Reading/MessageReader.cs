@@ -275,11 +275,34 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
 
     private async Task<RenderModel?> ReadRenderModelAsync(MessageRecord record, bool summary, CancellationToken cancellationToken)
     {
-        JsonUse<RenderModel> use = summary ? RenderModelSerializer.DeserializeSummary : RenderModelSerializer.Deserialize;
-        var read = await ReadJsonAsync(record, use, cancellationToken);
+        var read = summary && await ReadRowSummaryAsync(record, cancellationToken) is { } fromRow ? (Found: true, Value: fromRow)
+            : await ReadJsonAsync<RenderModel>(record, summary ? RenderModelSerializer.DeserializeSummary : RenderModelSerializer.Deserialize, cancellationToken);
         return !read.Found ? null
             : read.Value.PolicyVersion < EmailHtmlSanitizer.PolicyVersion ? await RerenderAsync(record, read.Value, cancellationToken)
             : read.Value;
+    }
+
+    /// <summary>
+    /// The summary sealed in the message's row, so that a page showing a message but not its body
+    /// opens no blob and decrypts no body; null when the row holds none (a message stored before
+    /// summaries were kept there reads its render blob instead) or the message was just shredded.
+    /// </summary>
+    private async Task<RenderModel?> ReadRowSummaryAsync(MessageRecord record, CancellationToken cancellationToken)
+    {
+        var plaintext = await vault.OpenSummaryAsync(db, record, cancellationToken);
+        if (plaintext is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return RenderModelSerializer.DeserializeSummary(plaintext);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(plaintext);
+        }
     }
 
     private delegate T JsonUse<T>(ReadOnlySpan<byte> utf8Json);

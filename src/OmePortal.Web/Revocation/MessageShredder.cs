@@ -71,7 +71,9 @@ public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault 
         {
             var won = await db.Messages
                 .Where(m => m.Id == messageId && m.WrappedKey != null)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.WrappedKey, (byte[]?)null).SetProperty(m => m.ShreddedAt, now), cancellationToken);
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(m => m.WrappedKey, (byte[]?)null).SetProperty(m => m.SealedSummary, (byte[]?)null).SetProperty(m => m.ShreddedAt, now),
+                    cancellationToken);
             if (won == 0)
             {
                 vault.ForgetKey(messageId);

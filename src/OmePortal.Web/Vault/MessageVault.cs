@@ -104,6 +104,29 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
         }
     }
 
+    /// <summary>The render model's summary sealed for the message's row (<see cref="MessageRecord.SealedSummary"/>).</summary>
+    public static byte[] SealSummary(MessageKey key, Guid tenantId, Guid messageId, RenderModel model) =>
+        VaultStream.Seal(key, new BlobContext(tenantId, messageId, BlobPurpose.RenderSummary), RenderModelSerializer.SerializeSummary(model));
+
+    /// <summary>
+    /// The message's render model summary from its row, decrypted: the bytes for
+    /// <see cref="RenderModelSerializer.DeserializeSummary(ReadOnlySpan{byte})"/> (zero them when done), or null
+    /// when the row holds none (stored before summaries were kept there) or the message was shredded.
+    /// </summary>
+    /// <exception cref="VaultIntegrityException">The sealed summary is not this message's (tampered or copied from another row).</exception>
+    public async Task<byte[]?> OpenSummaryAsync(OmePortalDbContext db, MessageRecord message, CancellationToken cancellationToken)
+    {
+        if (message.SealedSummary is not { } sealedSummary || await OpenKeyAsync(db, message, cancellationToken) is not MessageKeyResult.Available available)
+        {
+            return null;
+        }
+
+        using (available.Key)
+        {
+            return VaultStream.Open(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.RenderSummary), sealedSummary);
+        }
+    }
+
     /// <summary>
     /// Crypto-shredding: the wrapped message key is deleted, so no copy of the ciphertext (backups
     /// included) can be decrypted again. Blobs are removed as well, and pending mail for it is cancelled.
@@ -117,6 +140,7 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
         }
 
         message.WrappedKey = null;
+        message.SealedSummary = null;
         message.ShreddedAt = time.GetUtcNow();
         await db.OutboundMails
             .Where(o => o.MessageId == messageId && o.Status == OutboundMailStatus.Pending)
@@ -144,16 +168,20 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
         }
 
         var name = $"{BlobName(message.TenantId, message.Id, BlobPurpose.RenderModel)}.p{model.PolicyVersion}-{Guid.NewGuid():N}";
+        byte[] summary;
         using (available.Key)
         using (var plaintext = new MemoryStream(RenderModelSerializer.Serialize(model), writable: false))
         {
             await WriteBlobAsync(name, available.Key, message.TenantId, message.Id, BlobPurpose.RenderModel, plaintext, cancellationToken);
+            summary = SealSummary(available.Key, message.TenantId, message.Id, model);
         }
 
         var previous = message.RenderBlob;
         var switched = await db.Messages
             .Where(m => m.Id == message.Id && m.RenderBlob == previous && m.WrappedKey != null && m.RenderPolicyVersion < model.PolicyVersion)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.RenderBlob, name).SetProperty(m => m.RenderPolicyVersion, model.PolicyVersion), cancellationToken);
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(m => m.RenderBlob, name).SetProperty(m => m.RenderPolicyVersion, model.PolicyVersion).SetProperty(m => m.SealedSummary, summary),
+                cancellationToken);
         await blobs.DeleteAsync(switched == 1 ? previous : name, cancellationToken);
         if (switched == 1)
         {

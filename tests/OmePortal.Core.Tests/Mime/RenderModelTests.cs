@@ -307,8 +307,15 @@ public sealed class RenderModelTests
             Attachments = [new AttachmentEntry(0, "a.pdf", "application/pdf", 10, null, false, 100, 20, "base64")],
         };
 
-        var summary = RenderModelSerializer.DeserializeSummary(RenderModelSerializer.Serialize(original));
+        // Read from the stored model and from the summary stored alone (sealed in the message row): the same.
+        foreach (var stored in new[] { RenderModelSerializer.Serialize(original), RenderModelSerializer.SerializeSummary(original) })
+        {
+            AssertSummaryOf(original, RenderModelSerializer.DeserializeSummary(stored), expectedHtml, expectedText);
+        }
+    }
 
+    private static void AssertSummaryOf(RenderModel original, RenderModel summary, string? expectedHtml, string? expectedText)
+    {
         Assert.True(summary.BodiesOmitted);
         Assert.False(RenderModelSerializer.Deserialize(RenderModelSerializer.Serialize(original)).BodiesOmitted);
         Assert.Equal(expectedHtml, summary.HtmlBody);
@@ -321,6 +328,37 @@ public sealed class RenderModelTests
         Assert.Equal(2, summary.BlockedRemoteImages);
         Assert.Equal(7, summary.PolicyVersion);
     }
+
+    [Fact]
+    public void SummaryAlone_HoldsNoBodyText_AndCannotBeReadAsAModelOrBody()
+    {
+        var original = new RenderModel { PolicyVersion = 4, Subject = "Figures", HtmlBody = "<p>HTMLSECRET</p>", TextBody = "TEXTSECRET" };
+
+        var stored = RenderModelSerializer.SerializeSummary(original);
+
+        Assert.Equal(0x02, stored[0]);
+        var text = Encoding.UTF8.GetString(stored);
+        Assert.Contains("\"subject\":\"Figures\"", text);
+        Assert.DoesNotContain("SECRET", text);
+        Assert.DoesNotContain("\"htmlBody\"", text);
+        Assert.DoesNotContain("\"textBody\"", text);
+
+        // A summary handed to the full reader or the body frame is a mistake that must not pass for an empty body.
+        Assert.Throws<JsonException>(() => RenderModelSerializer.Deserialize(stored));
+        Assert.Throws<JsonException>(() => RenderModelSerializer.CopyHtmlBody(stored));
+
+        // A summary of a summary says the same (bodies there, not what they are).
+        var again = RenderModelSerializer.DeserializeSummary(RenderModelSerializer.SerializeSummary(RenderModelSerializer.DeserializeSummary(stored)));
+        Assert.Equal((RenderModel.OmittedBody, RenderModel.OmittedBody, "Figures"), (again.HtmlBody, again.TextBody, again.Subject));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x02 })]
+    [InlineData(new byte[] { 0x02, 0, 3, (byte)'{', (byte)'}' })]
+    [InlineData(new byte[] { 0x02, 9, 0, (byte)'{', (byte)'}' })]
+    [InlineData(new byte[] { 0x02, 0, 0, (byte)'[', (byte)']' })]
+    public void SummaryAlone_Damaged_IsRefused(byte[] damaged) =>
+        Assert.Throws<JsonException>(() => RenderModelSerializer.DeserializeSummary(damaged));
 
     [Theory]
     [InlineData("<p class=\"x\">a &amp; b – ü \u2028 😀 <a href='y'>\\</a></p>")]

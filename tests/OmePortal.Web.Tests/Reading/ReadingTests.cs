@@ -488,6 +488,74 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.DoesNotContain($"href=\"/messages/{message.Id}\"", inbox, StringComparison.Ordinal);
     }
 
+    private const string PolicySubjectText = "wijziging per 1 januari 2026";
+
+    [Fact]
+    public async Task MessagePage_AndInbox_ReadTheSummarySealedInTheRow_NotTheRenderBlob()
+    {
+        var message = await IngestSampleAsync(_host, PolicySample);
+        var (sealedSummary, renderBlob) = await DbAsync(_host, db => db.Messages.Where(m => m.Id == message.Id)
+            .Select(m => new ValueTuple<byte[]?, string>(m.SealedSummary, m.RenderBlob)).SingleAsync());
+        Assert.NotNull(sealedSummary);
+        Assert.DoesNotContain(PolicySubjectText, Utf8(sealedSummary), StringComparison.Ordinal);
+        Assert.DoesNotContain(PolicyPdf, Utf8(sealedSummary), StringComparison.Ordinal);
+        using var reader = await SignInAsync(message, PolicyRecipient);
+
+        // Without its render blob the message still shows its headers and attachments; only the body frame needs the blob.
+        var blobPath = Path.Combine(_host.BlobDirectory, renderBlob);
+        File.Move(blobPath, blobPath + ".away");
+        try
+        {
+            var (status, page, _) = await GetAsync(reader.Http, $"/messages/{message.Id}");
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Contains(PolicySubjectText, page, StringComparison.Ordinal);
+            AttachmentIndex(page, message.Id, PolicyPdf);
+            Assert.Contains(PolicySubjectText, (await GetAsync(reader.Http, "/inbox")).Body, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(reader.Http, $"/messages/{message.Id}/body")).Status);
+        }
+        finally
+        {
+            File.Move(blobPath + ".away", blobPath);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(reader.Http, $"/messages/{message.Id}/body")).Status);
+    }
+
+    [Fact]
+    public async Task MessageStoredWithoutARowSummary_IsReadFromItsRenderBlob()
+    {
+        var message = await IngestSampleAsync(_host, PolicySample);
+        await DbAsync(_host, db => db.Messages.Where(m => m.Id == message.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SealedSummary, (byte[]?)null)));
+        using var reader = await SignInAsync(message, PolicyRecipient);
+
+        var (status, page, _) = await GetAsync(reader.Http, $"/messages/{message.Id}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains(PolicySubjectText, page, StringComparison.Ordinal);
+        AttachmentIndex(page, message.Id, PolicyPdf);
+        Assert.Contains(PolicySubjectText, (await GetAsync(reader.Http, "/inbox")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RowSummary_CopiedFromAnotherMessage_FailsAuthentication_AndShowsNeitherMessage()
+    {
+        // Same tenant, same recipient: only the binding of the summary to its message tells them apart.
+        var other = await IngestAsync(_host, SimpleMessage(PolicyRecipient, "other-subject-marker", html: "<p>other</p>"));
+        var message = await IngestSampleAsync(_host, PolicySample);
+        var foreign = await DbAsync(_host, db => db.Messages.Where(m => m.Id == other.Id).Select(m => m.SealedSummary).SingleAsync());
+        await DbAsync(_host, db => db.Messages.Where(m => m.Id == message.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SealedSummary, foreign)));
+        using var reader = await SignInAsync(message, PolicyRecipient);
+
+        var (status, page, _) = await GetAsync(reader.Http, $"/messages/{message.Id}");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.DoesNotContain("other-subject-marker", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(PolicySubjectText, page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(reader.Http, $"/messages/{other.Id}")).Status);
+    }
+
     [Fact]
     public async Task StaleRenderModel_IsRebuiltOnFirstRead_UnderTheCurrentPolicy()
     {
@@ -526,6 +594,15 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.NotEqual(staleBlob, blob);
         Assert.False(File.Exists(Path.Combine(_host.BlobDirectory, staleBlob)), "the stale render model is removed");
 
+        // The summary in the row was rebuilt with it: the page reads the current policy's summary, not the stale one.
+        await using (var scope = _host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+            var record = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == message.Id);
+            var plaintext = await scope.ServiceProvider.GetRequiredService<MessageVault>().OpenSummaryAsync(db, record, CancellationToken.None);
+            Assert.Equal(EmailHtmlSanitizer.PolicyVersion, RenderModelSerializer.DeserializeSummary(plaintext!).PolicyVersion);
+        }
+
         // Once rebuilt, later reads use the stored model as it is.
         Assert.Contains("fresh-marker", (await GetAsync(reader.Http, $"/messages/{message.Id}/body")).Body, StringComparison.Ordinal);
         Assert.Equal(blob, await DbAsync(_host, db => db.Messages.Where(m => m.Id == message.Id).Select(m => m.RenderBlob).SingleAsync()));
@@ -547,6 +624,7 @@ public abstract class ReadingTests : IAsyncLifetime
                 .ShredAsync(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>(), shredded.Id, CancellationToken.None);
         }
 
+        Assert.Null(await DbAsync(_host, db => db.Messages.Where(m => m.Id == shredded.Id).Select(m => m.SealedSummary).SingleAsync()));
         foreach (var id in new[] { revoked.Id, shredded.Id })
         {
             var (status, page, _) = await GetAsync(reader.Http, $"/messages/{id}");

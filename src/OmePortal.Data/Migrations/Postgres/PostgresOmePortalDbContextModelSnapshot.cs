@@ -528,6 +528,9 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.Property<int>("RenderPolicyVersion")
                         .HasColumnType("integer");
 
+                    b.Property<byte[]>("SealedSummary")
+                        .HasColumnType("bytea");
+
                     b.Property<string>("SenderAddress")
                         .IsRequired()
                         .HasMaxLength(320)

@@ -517,6 +517,9 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.Property<int>("RenderPolicyVersion")
                         .HasColumnType("INTEGER");
 
+                    b.Property<byte[]>("SealedSummary")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("SenderAddress")
                         .IsRequired()
                         .HasMaxLength(320)
