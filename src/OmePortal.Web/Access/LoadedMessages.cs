@@ -9,8 +9,21 @@ namespace OmePortal.Web.Access;
 public sealed class LoadedMessages
 {
     private MessageRecord? loaded;
+    private (Guid MessageId, bool Others)? conversation;
 
-    internal void Remember(MessageRecord record) => loaded = record;
+    internal void Remember(MessageRecord record, bool? othersInConversation)
+    {
+        loaded = record;
+        conversation = othersInConversation is { } others ? (record.Id, others) : null;
+    }
+
+    /// <summary>
+    /// Whether other messages share <paramref name="messageId"/>'s conversation, as the last decision of this
+    /// request found (the message page lists a thread only then); null when it did not ask. Not taken:
+    /// it is a fact about the conversation, not a copy of a row.
+    /// </summary>
+    public bool? OthersInConversation(Guid messageId) =>
+        conversation is { } known && known.MessageId == messageId ? known.Others : null;
 
     /// <summary>The row loaded for <paramref name="messageId"/> by the last decision of this request, once; else null.</summary>
     public MessageRecord? Take(Guid messageId)

@@ -36,7 +36,9 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
         // in one plain join: the reader's rows with the message on each. Only when there are none (a
         // stranger, or no such message) is the message looked up alone. EF's single query for a message
         // and a filtered collection (a filtered Include) nests the message in a LIMIT subquery that SQLite
-        // compiles about three times slower, on every page and frame (bench/RESULTS.md).
+        // compiles about three times slower, on every page and frame (bench/RESULTS.md). Each row also says
+        // whether the message has others in its conversation: the message page asks that next, and an
+        // indexed EXISTS here costs far less than a query of its own.
         var normalized = AddressNormalizer.Normalize(address);
         var rows = await ReadersRowsWithMessage.For(db)(db, messageId, normalized).ToListAsync(cancellationToken);
         var message = rows.Count > 0 ? rows[0].Message : await MessageById.For(db)(db, messageId, cancellationToken);
@@ -47,7 +49,7 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
 
         message.Recipients = [.. rows.Select(r => r.Recipient)];
 
-        loaded.Remember(message);
+        loaded.Remember(message, rows.Count > 0 ? rows[0].OthersInConversation : null);
         var facts = new MessageFacts(
             message.Id, message.Protection, message.SenderAddress, message.ExpiresAt, message.WrappedKey is null, SignInMethods.Passcode,
             [.. message.Recipients.Select(r => new RecipientFacts(r.Id, r.Address, r.RevokedAt != null))]);
@@ -63,7 +65,7 @@ public sealed class RecipientAccess(OmePortalDbContext db, LoadedMessages loaded
             from r in db.Recipients.AsNoTracking()
             where r.MessageId == id && r.Address == address
             join m in db.Messages.AsNoTracking() on r.MessageId equals m.Id
-            select new ReaderRow(m, r)));
+            select new ReaderRow(m, r, db.Messages.Any(o => o.ConversationId == m.ConversationId && o.Id != m.Id))));
 
-    private sealed record ReaderRow(MessageRecord Message, RecipientRecord Recipient);
+    private sealed record ReaderRow(MessageRecord Message, RecipientRecord Recipient, bool OthersInConversation);
 }

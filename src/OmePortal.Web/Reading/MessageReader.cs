@@ -202,7 +202,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         var address = AddressNormalizer.Normalize(message.Access.Address);
         var conversation = message.Record.ConversationId;
         var id = message.Record.Id;
-        if (!await OthersInConversation.For(db)(db, conversation, id, cancellationToken))
+        if (!(loaded.OthersInConversation(id) ?? await OthersInConversation.For(db)(db, conversation, id, cancellationToken)))
         {
             // Most messages are a conversation of one: a far simpler query says so, and the reader was just let in.
             var only = await ListAsync([new Row(message.Record, [.. message.Record.Recipients.Where(r => r.Address == address)
