@@ -92,6 +92,11 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
     if c is None: continue
     passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
     skipped += int(c.get("notExecuted", 0))
+    # The CI log keeps only its tail, so the failures are named here, after every project's output.
+    for r in ET.parse(f).getroot().iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") in ("Failed", "Error"):
+            message = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+            print(f"FAILED {r.get('testName')}: {message.splitlines()[0][:300] if message else '(no message)'}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status
