@@ -88,12 +88,13 @@ import sys, glob, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 passed = failed = skipped = 0
 for f in glob.glob(sys.argv[1] + "/*.trx"):
-    c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
+    run = ET.parse(f).getroot()
+    c = run.find("t:ResultSummary/t:Counters", ns)
     if c is None: continue
     passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
     skipped += int(c.get("notExecuted", 0))
     # The CI log keeps only its tail, so the failures are named here, after every project's output.
-    for r in ET.parse(f).getroot().iterfind(".//t:UnitTestResult", ns):
+    for r in run.iterfind(".//t:UnitTestResult", ns):
         if r.get("outcome") in ("Failed", "Error"):
             message = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
             print(f"FAILED {r.get('testName')}: {message.splitlines()[0][:300] if message else '(no message)'}")

@@ -105,18 +105,8 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
     }
 
     /// <summary>The render model's summary sealed for the message's row (<see cref="MessageRecord.SealedSummary"/>).</summary>
-    public static byte[] SealSummary(MessageKey key, Guid tenantId, Guid messageId, RenderModel model)
-    {
-        var plaintext = RenderModelSerializer.SerializeSummary(model);
-        try
-        {
-            return VaultStream.Seal(key, new BlobContext(tenantId, messageId, BlobPurpose.RenderSummary), plaintext);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-        }
-    }
+    public static byte[] SealSummary(MessageKey key, Guid tenantId, Guid messageId, RenderModel model) =>
+        VaultStream.Seal(key, new BlobContext(tenantId, messageId, BlobPurpose.RenderSummary), RenderModelSerializer.SerializeSummary(model));
 
     /// <summary>
     /// The message's render model summary from its row, decrypted: the bytes for
