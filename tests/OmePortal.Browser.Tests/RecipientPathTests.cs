@@ -47,8 +47,6 @@ public sealed class RecipientPathTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Empty(await page.Locator($"text={marker}").AllAsync()); // not in the page itself, only in the frame
 
         // 4. The inline (cid:) image loads through the portal's authorised URL.
-        page.Response += (_, r) => { if (r.Url.Contains("/inline/")) File.AppendAllText("/tmp/inline.txt", $"{r.Status} {r.Url} {string.Join(";", r.Headers.Select(h => h.Key + "=" + h.Value))}\n"); };
-        File.WriteAllText("/tmp/frame.html", await frame.ContentAsync());
         var width = await Pages.PollAsync<int>(frame, "() => { const i = document.querySelector('img'); return i && i.complete ? i.naturalWidth : 0; }", "the inline image");
         Assert.Equal(16, width);
         var src = await frame.EvaluateAsync<string>("() => document.querySelector('img').src");
