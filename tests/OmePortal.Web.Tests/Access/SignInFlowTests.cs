@@ -19,9 +19,9 @@ public abstract class SignInFlowTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task<(Guid MessageId, string Link, string Address)> IngestAsync(string sample = "02-plain-latin9-card-number.eml")
+    private async Task<(Guid MessageId, string Link, string Address)> IngestAsync(string sample = "02-plain-latin9-card-number.eml", PortalHost? host = null)
     {
-        using var client = _host.CreateApiClient();
+        using var client = (host ?? _host).CreateApiClient();
         var content = new ByteArrayContent(await File.ReadAllBytesAsync(TestEnvironment.SamplePath(sample)));
         content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
         using var response = await client.PostAsync("/api/v1/messages", content);
@@ -55,6 +55,58 @@ public abstract class SignInFlowTests : IAsyncLifetime
         Assert.Equal(0, await DbAsync(db => db.PasscodeChallenges.CountAsync()));
         Assert.Equal(0, await DbAsync(db => db.OutboundMails.CountAsync(m => m.Kind == OutboundMailKind.Passcode)));
         Assert.Single(Directory.GetFiles(_host.OutboxDirectory, "*.eml"));
+    }
+
+    [Theory]
+    [InlineData("en-GB", "This message has expired", "This message has been withdrawn", "This link does not work")]
+    [InlineData("nl-NL", "Dit bericht is verlopen", "Dit bericht is ingetrokken", "Deze link werkt niet")]
+    public async Task LinkPage_ExpiredAndRevoked_SaySoAndNameTheSender_UnknownAndMalformed_SayNothingMore(
+        string language, string expiredTitle, string revokedTitle, string unknownTitle)
+    {
+        const string sender = "afschriften@bank.contoso.test";
+        var (expiredId, expiredLink, _) = await IngestAsync();
+        var (revokedId, revokedLink, _) = await IngestAsync();
+        await DbAsync(db => db.Messages.Where(m => m.Id == expiredId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1))));
+        await DbAsync(db => db.Recipients.Where(r => r.MessageId == revokedId)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.RevokedAt, DateTimeOffset.UtcNow)));
+
+        using var client = _host.CreateHttpClient();
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+        async Task<(HttpStatusCode Status, string Text)> OpenAsync(string path)
+        {
+            using var response = await client.GetAsync(path);
+            return (response.StatusCode, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
+        }
+
+        var expired = await OpenAsync(new Uri(expiredLink).PathAndQuery);
+        Assert.Equal(HttpStatusCode.Gone, expired.Status);
+        Assert.Contains(expiredTitle, expired.Text, StringComparison.Ordinal);
+        Assert.Contains(sender, expired.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("handler=Passcode", expired.Text, StringComparison.Ordinal);
+
+        var revoked = await OpenAsync(new Uri(revokedLink).PathAndQuery);
+        Assert.Equal(HttpStatusCode.Gone, revoked.Status);
+        Assert.Contains(revokedTitle, revoked.Text, StringComparison.Ordinal);
+        Assert.Contains(sender, revoked.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("handler=Passcode", revoked.Text, StringComparison.Ordinal);
+
+        // A token that could be real but is not, and one that could never be: the same page, naming no one.
+        var unknownToken = new string('Q', 43);
+        var unknown = await OpenAsync("/m/" + unknownToken);
+        var malformed = await OpenAsync("/m/not-a-token");
+        // The pages differ only in their own address (the language switch returns to it) and nonces.
+        string Shape(string html, string token) =>
+            System.Text.RegularExpressions.Regex.Replace(html.Replace(token, "TOKEN", StringComparison.Ordinal), "nonce[-=][^\"' >]+", "X");
+        foreach (var page in new[] { unknown, malformed })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, page.Status);
+            Assert.Contains(unknownTitle, page.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain("contoso", page.Text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("klant@example.nl", page.Text, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.Equal(Shape(unknown.Text, unknownToken), Shape(malformed.Text, "not-a-token"));
     }
 
     [Fact]
@@ -192,6 +244,39 @@ public abstract class SignInFlowTests : IAsyncLifetime
         using var response = await client.PostAsync(new Uri(link).PathAndQuery + "?handler=Passcode", new FormUrlEncodedContent([]));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(0, await DbAsync(db => db.PasscodeChallenges.CountAsync()));
+    }
+
+    [Fact]
+    public async Task PasscodePages_GoThroughTheRequestRateLimit_BeforeAnyPasscodeRule()
+    {
+        await using var limited = await new PortalHost(Storage, new Dictionary<string, string?> { ["OmePortal:Passcodes:RequestsPerMinutePerClient"] = "5" }).StartAsync();
+        var (_, link, _) = await IngestAsync(host: limited);
+        using var recipient = RecipientBrowserlessClient.Anonymous(limited);
+
+        // Requests 1 and 2: the link page (for its token) and the passcode request; 3: the code page.
+        using var requested = await recipient.PostFormAsync(new Uri(link).PathAndQuery, new Dictionary<string, string>(), handler: "Passcode");
+        Assert.Equal(HttpStatusCode.Redirect, requested.StatusCode);
+        var codePage = requested.Headers.Location!.OriginalString;
+        var token = await recipient.AntiforgeryTokenAsync(codePage);
+
+        // 4 and 5 reach the passcode rules (a wrong code each); 6 is refused before it gets there.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var wrong = await recipient.Http.PostAsync(codePage, new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["Input.Code"] = "00000000",
+                ["__RequestVerificationToken"] = token,
+            }));
+            statuses.Add(wrong.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests], statuses);
+        await using var scope = limited.Services.CreateAsyncScope();
+        var challenge = await scope.ServiceProvider.GetRequiredService<OmePortalDbContext>().PasscodeChallenges.SingleAsync();
+        Assert.Equal(2, challenge.FailedAttempts);
+        using var linkAgain = await recipient.Http.GetAsync(new Uri(link).PathAndQuery);
+        Assert.Equal(HttpStatusCode.TooManyRequests, linkAgain.StatusCode);
     }
 
     [Fact]
