@@ -108,7 +108,7 @@ public static class AdminExtensions
                     model.EndpointMetadata.Add(new AuthorizeAttribute(AdminPolicies.TenantAdmin));
                 }
             });
-            o.Conventions.AuthorizeFolder("/Admin/System", AdminPolicies.SystemAdmin);
+            o.Conventions.AuthorizeFolder("/Admin/SystemAdmin", AdminPolicies.SystemAdmin);
             o.Conventions.AuthorizeFolder("/Admin/Account", AdminPolicies.SignedIn);
             o.Conventions.AllowAnonymousToPage("/Admin/Account/SignIn");
             o.Conventions.AllowAnonymousToPage("/Admin/Account/TwoFactor");

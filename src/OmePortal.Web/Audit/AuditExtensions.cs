@@ -1,3 +1,4 @@
+using OmePortal.Web.Admin.Audit;
 using OmePortal.Data;
 
 namespace OmePortal.Web.Audit;

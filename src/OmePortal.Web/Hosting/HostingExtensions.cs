@@ -22,16 +22,19 @@ public static class HostingExtensions
         builder.Services.AddSingleton<TenantProvisioner>();
         builder.Services.AddScoped<OmePortal.Web.Portal.RecipientLinks>();
         builder.Services.AddSingleton<OmePortal.Web.DevOutbox.DevOutboxReader>();
-        // No ResourcesPath: resource names then equal the anchor types' full names (Resources/SharedResource.resx).
+        // No ResourcesPath: resource names then equal the anchor types' full names; each feature keeps its
+        // strings beside its code (Access/AccessResource.resx for OmePortal.Web.Access.AccessResource).
         builder.Services.AddLocalization();
         builder.Services.AddSingleton<Microsoft.Extensions.Localization.ResourceManagerStringLocalizerFactory>();
         builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.Extensions.Localization.IStringLocalizerFactory, CachingStringLocalizerFactory>());
-        builder.Services.AddRazorPages().AddViewLocalization().AddDataAnnotationsLocalization(o =>
+        // Pages live beside their feature's code (Access/Code.cshtml); every page names its route with @page,
+        // so the root is the project and no URL depends on a folder (docs/ARCHITECTURE.md, "Layout").
+        builder.Services.AddRazorPages(o => o.RootDirectory = "/").AddViewLocalization().AddDataAnnotationsLocalization(o =>
             o.DataAnnotationLocalizerProvider = (type, factory) =>
             {
                 var anchor = (type.GetCustomAttributes(typeof(LocalizedWithAttribute), false).FirstOrDefault()
                     ?? type.DeclaringType?.GetCustomAttributes(typeof(LocalizedWithAttribute), false).FirstOrDefault()) as LocalizedWithAttribute;
-                return factory.Create(anchor?.Resource ?? typeof(OmePortal.Web.Resources.SharedResource));
+                return factory.Create(anchor?.Resource ?? typeof(OmePortal.Web.Shared.SharedResource));
             });
         builder.Services.Configure<RequestLocalizationOptions>(o =>
         {

@@ -15,7 +15,7 @@ public static class ReadingExtensions
     /// <summary>
     /// Maps the body frame and inline images; the inbox (<c>/inbox</c>), the message page
     /// (<c>/messages/{id}</c>) and downloads (<c>/messages/{id}/attachments/{index}</c>) are Razor Pages
-    /// under Pages/Reading.
+    /// beside this file.
     /// </summary>
     public static IEndpointRouteBuilder MapReading(this IEndpointRouteBuilder app) => app.MapReadingEndpoints();
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Localization;
-using OmePortal.Web.Resources;
 
 namespace OmePortal.Web.Reading;
 

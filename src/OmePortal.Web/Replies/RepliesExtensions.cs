@@ -2,7 +2,7 @@ using OmePortal.Web.Replies;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Replies, reply-all and forwards written in the portal (<c>/messages/{id}/reply</c>, a Razor Page under Pages/Replies).</summary>
+/// <summary>Replies, reply-all and forwards written in the portal (<c>/messages/{id}/reply</c>, a Razor Page in this folder).</summary>
 public static class RepliesExtensions
 {
     public static WebApplicationBuilder AddReplies(this WebApplicationBuilder builder)

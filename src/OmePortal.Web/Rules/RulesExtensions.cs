@@ -1,3 +1,4 @@
+using OmePortal.Web.Admin.Rules;
 using OmePortal.Web.Rules;
 
 namespace Microsoft.Extensions.DependencyInjection;

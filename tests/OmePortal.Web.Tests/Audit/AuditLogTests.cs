@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OmePortal.Data;
 using OmePortal.Testing;
 using OmePortal.Web.Admin.Trace;
+using OmePortal.Web.Admin.Audit;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Tests.Replies;
 using static OmePortal.Web.Tests.Audit.AuditTestSupport;

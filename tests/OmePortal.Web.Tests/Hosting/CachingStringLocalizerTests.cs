@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OmePortal.Testing;
 using OmePortal.Web.Hosting;
-using OmePortal.Web.Resources;
+using OmePortal.Web.Access;
+using OmePortal.Web.Reading;
 
 namespace OmePortal.Web.Tests.Hosting;
 

@@ -1,4 +1,4 @@
 namespace OmePortal.Web.Access.External;
 
-/// <summary>What the buttons partial (Pages/Shared/_ExternalSignIn.cshtml) posts along: the link it sits on, or where to go after /signin.</summary>
+/// <summary>What the buttons partial (Access/External/_ExternalSignIn.cshtml) posts along: the link it sits on, or where to go after /signin.</summary>
 public sealed record ExternalSignInButtons(string? LinkToken, string? ReturnUrl, string? RecipientAddress);

@@ -1,7 +1,7 @@
 namespace OmePortal.Web.Access.External;
 
 /// <summary>
-/// Whether to offer a passkey to the signed-in recipient (Pages/Shared/_PasskeyOffer.cshtml): after a
+/// Whether to offer a passkey to the signed-in recipient (Access/Passkeys/_PasskeyOffer.cshtml): after a
 /// passcode or external sign-in, while the address has no passkey, until dismissed for the browser session.
 /// Whether the address has one comes with the session (<see cref="RecipientAuthenticationHandler.HasPasskeyClaim"/>).
 /// </summary>

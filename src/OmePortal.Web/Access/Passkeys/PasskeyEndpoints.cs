@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
-using OmePortal.Web.Resources;
 
 namespace OmePortal.Web.Access.Passkeys;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.Localization;
 using OmePortal.Core.Branding;
-using OmePortal.Web.Resources;
 
 namespace OmePortal.Web.Admin.Branding;
 

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 using OmePortal.Data;
 using OmePortal.Web.Access.Passkeys;
 using OmePortal.Web.Hosting;
-using OmePortal.Web.Resources;
+using OmePortal.Web.Admin;
 
 namespace OmePortal.Web.Admin.Passkeys;
 
@@ -60,7 +60,7 @@ public static class AdminPasskeyEndpoints
 
     private static async Task<Results<Ok, ForbidHttpResult, BadRequest<ProblemDetails>>> CompleteRegistrationAsync(
         HttpContext context, IAntiforgery antiforgery, UserManager<AdminUser> users, AdminPasskeyCeremonies ceremonies,
-        AdminScope scope, Audit.AuditLog audit, TimeProvider time, IOptions<AdminOptions> options,
+        AdminScope scope, OmePortal.Web.Audit.AuditLog audit, TimeProvider time, IOptions<AdminOptions> options,
         IStringLocalizer<AdminResource> text, CancellationToken cancellationToken)
     {
         if (!await antiforgery.IsRequestValidAsync(context))

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 using OmePortal.Data;
+using OmePortal.Web.Admin.Audit;
 using OmePortal.Web.Audit;
 
 namespace OmePortal.Web.Admin.Trace;

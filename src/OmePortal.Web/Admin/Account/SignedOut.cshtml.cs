@@ -1,0 +1,10 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace OmePortal.Web.Admin.Account;
+
+public sealed class SignedOutModel : PageModel
+{
+    public void OnGet()
+    {
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using OmePortal.Core.Branding;
+using OmePortal.Web.Admin;
+
+namespace OmePortal.Web.Admin.Branding;
+
+/// <summary>
+/// The HTML part of the notification mail an unsaved template makes, for a sandboxed preview frame: the
+/// real composer's output under a policy that allows its inline styles and data: images and nothing else.
+/// </summary>
+public sealed class PreviewMailModel(BrandPreviewDrafts drafts, AdminScope scope, TimeProvider time) : PageModel
+{
+    public IActionResult OnGet(string draft, string language)
+    {
+        var brand = drafts.Find(scope.TenantId, draft);
+        if (brand is null || !BrandLanguages.IsSupported(language))
+        {
+            return NotFound();
+        }
+
+        var mail = BrandPreview.Mail(brand, language, new Uri($"{Request.Scheme}://{Request.Host}/"), time.GetUtcNow());
+        BrandPreview.FrameHeaders(Response, BrandPreview.FramePolicy);
+        return Content(mail.Html, "text/html; charset=utf-8");
+    }
+}

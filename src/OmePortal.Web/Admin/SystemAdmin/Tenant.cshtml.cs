@@ -1,0 +1,166 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+using OmePortal.Data;
+using OmePortal.Web.Admin;
+using OmePortal.Web.Audit;
+using OmePortal.Web.Hosting;
+
+namespace OmePortal.Web.Admin.SystemAdmin;
+
+/// <summary>
+/// One tenant's admins (system admin only): the list, and a new admin with an initial password or an
+/// invitation link (shown once). Review first, then confirm.
+/// </summary>
+public sealed class TenantModel(
+    OmePortalDbContext db,
+    AdminScope scope,
+    AdminAccounts accounts,
+    UserManager<AdminUser> users,
+    AuditLog audit,
+    PublicUrls urls,
+    IOptions<AdminOptions> options,
+    TimeProvider time,
+    IStringLocalizer<AdminResource> text) : PageModel
+{
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    public Tenant Tenant { get; private set; } = null!;
+
+    public IReadOnlyList<AdminUser> Admins { get; private set; } = [];
+
+    public bool Reviewing { get; private set; }
+
+    public DateTimeOffset InvitationExpiresAt => time.GetUtcNow() + options.Value.InvitationLifetime;
+
+    public string? Notice { get; private set; }
+
+    /// <summary>The invitation link, on the one response that shows it.</summary>
+    public string? InvitationLink { get; private set; }
+
+    public int MinimumPasswordLength => options.Value.MinimumPasswordLength;
+
+    public async Task<IActionResult> OnGetAsync(Guid id, string? created, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        if (created is not null)
+        {
+            Notice = text["AdminCreated", created];
+        }
+
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostReviewAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        await ValidateAsync();
+        Reviewing = ModelState.IsValid;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostCreateAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        await ValidateAsync();
+        if (!ModelState.IsValid)
+        {
+            return Page();
+        }
+
+        var email = Input.Email.Trim();
+        if (string.IsNullOrEmpty(Input.Password))
+        {
+            var token = await accounts.CreateInvitationAsync(Tenant.Id, email, cancellationToken);
+            await audit.RecordAsync(Tenant.Id, AuditEventKind.AdminChanged, scope.Actor, detail: $"admin invitation for {email}", cancellationToken: cancellationToken);
+            InvitationLink = $"{urls.BaseUrl}{AdminAccounts.SetupPath}?token={token}";
+            Input = new InputModel();
+            ModelState.Clear();
+            return Page();
+        }
+
+        var created = await accounts.CreateAsync(Tenant.Id, email, Input.Password);
+        if (!created.Succeeded)
+        {
+            foreach (var error in created.Errors)
+            {
+                ModelState.AddModelError(error.Code.StartsWith("Password", StringComparison.Ordinal) ? "Input.Password" : "Input.Email",
+                    error.Code.StartsWith("Password", StringComparison.Ordinal) ? text["NewPasswordLabel", MinimumPasswordLength] : text["EmailTaken"]);
+            }
+
+            return Page();
+        }
+
+        await audit.RecordAsync(Tenant.Id, AuditEventKind.AdminChanged, scope.Actor, detail: $"admin {email} created", cancellationToken: cancellationToken);
+        return Redirect($"/admin/system/tenant/{Tenant.Id}?created={Uri.EscapeDataString(email)}");
+    }
+
+    private async Task ValidateAsync()
+    {
+        if (!ModelState.IsValid)
+        {
+            return;
+        }
+
+        if (await users.FindByEmailAsync(Input.Email.Trim()) is not null)
+        {
+            ModelState.AddModelError("Input.Email", text["EmailTaken"]);
+        }
+
+        if (!string.IsNullOrEmpty(Input.Password))
+        {
+            foreach (var validator in users.PasswordValidators)
+            {
+                if (!(await validator.ValidateAsync(users, new AdminUser(), Input.Password)).Succeeded)
+                {
+                    ModelState.AddModelError("Input.Password", text["NewPasswordLabel", MinimumPasswordLength]);
+                    break;
+                }
+            }
+        }
+    }
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var tenant = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken);
+        if (tenant is null)
+        {
+            return false;
+        }
+
+        Tenant = tenant;
+        Admins = await db.Users.AsNoTracking().Where(u => u.TenantId == id).OrderBy(u => u.Email).ToListAsync(cancellationToken);
+        return true;
+    }
+
+    [LocalizedWith(typeof(AdminResource))]
+    public sealed class InputModel
+    {
+        [Required(ErrorMessage = "EmailRequired")]
+        [EmailAddress(ErrorMessage = "EmailInvalid")]
+        [MaxLength(256, ErrorMessage = "EmailInvalid")]
+        [Display(Name = "EmailLabel")]
+        public string Email { get; set; } = string.Empty;
+
+        [MaxLength(512, ErrorMessage = "PasswordRequired")]
+        [Display(Name = "InitialPasswordLabel")]
+        public string? Password { get; set; }
+    }
+}

@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the sign-in strings (AccessResource.resx, AccessResource.nl.resx).</summary>
-public sealed class AccessResource;

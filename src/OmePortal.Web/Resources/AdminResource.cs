@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the admin shell and account strings (AdminResource.resx, AdminResource.nl.resx).</summary>
-public sealed class AdminResource;

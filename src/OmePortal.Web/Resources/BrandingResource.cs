@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the admin branding pages (BrandingResource.resx, BrandingResource.nl.resx).</summary>
-public sealed class BrandingResource;

@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the external sign-in and passkey offer strings (ExternalSignInResource.resx, ExternalSignInResource.nl.resx).</summary>
-public sealed class ExternalSignInResource;

@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the passkey strings (PasskeysResource.resx, PasskeysResource.nl.resx).</summary>
-public sealed class PasskeysResource;

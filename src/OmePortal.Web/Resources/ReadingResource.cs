@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the reading strings: inbox, message page, refusals (ReadingResource.resx, ReadingResource.nl.resx).</summary>
-public sealed class ReadingResource;

@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the reply and forward strings (RepliesResource.resx, RepliesResource.nl.resx).</summary>
-public sealed class RepliesResource;

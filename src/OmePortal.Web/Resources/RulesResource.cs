@@ -1,4 +1,0 @@
-namespace OmePortal.Web.Resources;
-
-/// <summary>Anchor type for the admin mail-flow rules pages (RulesResource.resx, RulesResource.nl.resx).</summary>
-public sealed class RulesResource;
