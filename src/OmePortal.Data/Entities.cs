@@ -231,7 +231,7 @@ public sealed class PasskeyChallenge
     public DateTimeOffset? ConsumedAt { get; set; }
 }
 
-/// <summary>What an audit event records (DESIGN §9). Stored as its number: append new kinds at the end, never renumber.</summary>
+/// <summary>What an audit event records (docs/ARCHITECTURE.md §9). Stored as its number: append new kinds at the end, never renumber.</summary>
 public enum AuditEventKind
 {
     MessageReceived = 0,
@@ -337,7 +337,7 @@ public sealed class AdminInvitation
 }
 
 /// <summary>
-/// A mail-flow rule (DESIGN §9). Conditions and action are JSON in the shape of
+/// A mail-flow rule (docs/ARCHITECTURE.md §9). Conditions and action are JSON in the shape of
 /// <c>OmePortal.Core.Rules.RuleConditions</c> / <c>RuleAction</c>, validated whenever a row is loaded.
 /// </summary>
 public sealed class MailFlowRuleRecord

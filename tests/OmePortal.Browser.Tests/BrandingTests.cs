@@ -147,7 +147,7 @@ public sealed class BrandingTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     /// <summary>
-    /// axe-core at a laptop and a tablet size (the admin is for those, DESIGN §9 / issue 5 item 7) and the
+    /// axe-core at a laptop and a tablet size (the admin is for those, docs/ARCHITECTURE.md §9 / issue 5 item 7) and the
     /// document language. The recipient portal's <see cref="PageAudit"/> also checks a phone width.
     /// </summary>
     private sealed class AdminAudit(IPage page, string language)

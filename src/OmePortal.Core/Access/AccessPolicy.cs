@@ -1,6 +1,6 @@
 namespace OmePortal.Core.Access;
 
-/// <summary>The single access rule of the portal (DESIGN §7).</summary>
+/// <summary>The single access rule of the portal (docs/ARCHITECTURE.md §7).</summary>
 public static class AccessPolicy
 {
     /// <summary>

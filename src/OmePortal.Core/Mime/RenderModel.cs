@@ -1,7 +1,7 @@
 namespace OmePortal.Core.Mime;
 
 /// <summary>
-/// What the portal needs to show a message, built once at intake (see DESIGN §8 "Sanitise once,
+/// What the portal needs to show a message, built once at intake (see docs/ARCHITECTURE.md §5 "Sanitise once,
 /// at intake") and stored encrypted beside the original MIME. JSON-serialisable through
 /// <see cref="RenderModelSerializer"/>.
 /// </summary>

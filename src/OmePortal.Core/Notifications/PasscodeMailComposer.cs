@@ -9,7 +9,7 @@ using OmePortal.Core.Branding;
 namespace OmePortal.Core.Notifications;
 
 /// <summary>
-/// Builds the branded one-time passcode mail (DESIGN §7):
+/// Builds the branded one-time passcode mail (docs/ARCHITECTURE.md §7):
 /// <code>
 /// multipart/alternative
 ///   text/plain                 (the code alone on its own line)

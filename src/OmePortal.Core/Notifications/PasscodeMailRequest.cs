@@ -3,7 +3,7 @@ using OmePortal.Core.Branding;
 namespace OmePortal.Core.Notifications;
 
 /// <summary>
-/// One passcode mail to one address (DESIGN §7). Carries nothing about any message: only the code,
+/// One passcode mail to one address (docs/ARCHITECTURE.md §7). Carries nothing about any message: only the code,
 /// the reference code the sign-in page also shows, and when the code stops working.
 /// </summary>
 /// <param name="Brand">The brand template to apply (logo, colour, portal text, disclaimer).</param>

@@ -3,7 +3,7 @@ using System.Text;
 namespace OmePortal.Core.Replies;
 
 /// <summary>
-/// Decides the content type of an uploaded file by its content (DESIGN §11: uploads checked by
+/// Decides the content type of an uploaded file by its content (docs/ARCHITECTURE.md §11: uploads checked by
 /// content), not by what the browser claims. The extension only chooses between types that share a
 /// container (a .docx and a .zip both start with PK). Anything unrecognised is application/octet-stream.
 /// </summary>

@@ -3,7 +3,7 @@ using OmePortal.Core.Intake;
 namespace OmePortal.Core.Rules;
 
 /// <summary>
-/// One mail-flow rule of a tenant (DESIGN §9). A rule matches a message when <b>every</b> condition
+/// One mail-flow rule of a tenant (docs/ARCHITECTURE.md §9). A rule matches a message when <b>every</b> condition
 /// it sets matches (an unset condition is ignored; a rule without any condition matches every
 /// message). Inside one condition the listed values are alternatives: any word, any domain, any type.
 /// </summary>

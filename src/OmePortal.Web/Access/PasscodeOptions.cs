@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace OmePortal.Web.Access;
 
-/// <summary>Section <c>OmePortal:Passcodes</c>. Defaults follow DESIGN §7 (ASVS 6.5.5).</summary>
+/// <summary>Section <c>OmePortal:Passcodes</c>. Defaults follow docs/ARCHITECTURE.md §7 (ASVS 6.5.5).</summary>
 public sealed class PasscodeOptions
 {
     public const string Section = "OmePortal:Passcodes";

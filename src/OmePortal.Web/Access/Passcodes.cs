@@ -40,7 +40,7 @@ public abstract record PasscodeCheck
 }
 
 /// <summary>
-/// One-time passcodes (DESIGN §7): 8 digits from a CSPRNG (an HOTP of a fresh random key, via
+/// One-time passcodes (docs/ARCHITECTURE.md §7): 8 digits from a CSPRNG (an HOTP of a fresh random key, via
 /// Otp.NET), kept only as a keyed hash bound to its challenge, valid 10 minutes, single use, burned
 /// after 5 wrong tries, resends throttled, and a cool-down after 100 consecutive failures per
 /// address. An address that is no recipient of anything gets the same answers: a challenge is

@@ -11,7 +11,7 @@ namespace OmePortal.Web.Access;
 public sealed record LiveSession(RecipientSession Session, bool AddressHasPasskey);
 
 /// <summary>
-/// Recipient sessions held on the server (DESIGN §7): 30 minutes idle, 12 hours absolute, a new
+/// Recipient sessions held on the server (docs/ARCHITECTURE.md §7): 30 minutes idle, 12 hours absolute, a new
 /// random identifier at every sign-in, and sign-out that ends the session for every copy of the cookie.
 /// </summary>
 public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)

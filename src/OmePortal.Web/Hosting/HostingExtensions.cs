@@ -45,7 +45,7 @@ public static class HostingExtensions
         return builder;
     }
 
-    /// <summary>Security headers (DESIGN §11), localisation, static files, authentication.</summary>
+    /// <summary>Security headers (docs/ARCHITECTURE.md §11), localisation, static files, authentication.</summary>
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())

@@ -16,7 +16,7 @@ public sealed record RecipientStatus(string Address, string Kind, string Notific
 
 public sealed record MessageStatus(Guid Id, ProtectionLevel Protection, DateTimeOffset ReceivedAt, DateTimeOffset? ExpiresAt, bool Shredded, long Size, IReadOnlyList<RecipientStatus> Recipients);
 
-/// <summary>REST intake: <c>POST /api/v1/messages</c> with a raw RFC 5322 message (DESIGN §5).</summary>
+/// <summary>REST intake: <c>POST /api/v1/messages</c> with a raw RFC 5322 message (docs/ARCHITECTURE.md §5).</summary>
 public static class MessagesApi
 {
     public const string ContentType = "message/rfc822";

@@ -336,7 +336,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     }
 
     /// <summary>
-    /// DESIGN §8: a render model sanitised under an older policy is built again from the original
+    /// docs/ARCHITECTURE.md §5: a render model sanitised under an older policy is built again from the original
     /// MIME on its first read and stored, so the sanitiser's fixes reach mail that arrived before them.
     /// If the original cannot be parsed any more the stored model is shown as it is.
     /// </summary>

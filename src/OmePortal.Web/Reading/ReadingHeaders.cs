@@ -4,7 +4,7 @@ using OmePortal.Core.Mime;
 
 namespace OmePortal.Web.Reading;
 
-/// <summary>Response headers of the reading pages, frames and downloads (DESIGN §11).</summary>
+/// <summary>Response headers of the reading pages, frames and downloads (docs/ARCHITECTURE.md §11).</summary>
 public static class ReadingHeaders
 {
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace OmePortal.Web.Smtp;
 
 /// <summary>
-/// Section <c>OmePortal:Smtp</c>: the SMTP gateway (DESIGN §5). A session may submit mail when it
+/// Section <c>OmePortal:Smtp</c>: the SMTP gateway (docs/ARCHITECTURE.md §5). A session may submit mail when it
 /// comes from an allowed network (the message then belongs to <see cref="TenantSlug"/>) or when it
 /// authenticated with AUTH PLAIN/LOGIN after STARTTLS, the password being a tenant API key.
 /// </summary>

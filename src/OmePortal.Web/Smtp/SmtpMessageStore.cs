@@ -115,7 +115,7 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, ILogger<Smtp
     /// <summary>
     /// A message no rule encrypts is relayed before the gateway answers: 250 means the smart host has taken it,
     /// so nothing needs to be queued here; if the smart host is unreachable or refuses, a 4xx makes the sending
-    /// server keep the message and retry (DESIGN §5: nothing is acknowledged that is not durable somewhere).
+    /// server keep the message and retry (docs/ARCHITECTURE.md §5: nothing is acknowledged that is not durable somewhere).
     /// </summary>
     private async Task<SmtpResponse> RelayAsync(ISessionContext context, SmtpRelay relay, Guid tenantId, MemoryStream mime, string? sender, List<string> recipients, RuleEvaluation evaluation, CancellationToken cancellationToken)
     {

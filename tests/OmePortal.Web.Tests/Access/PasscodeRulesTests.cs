@@ -16,7 +16,7 @@ using OmePortal.Web.Vault;
 namespace OmePortal.Web.Tests.Access;
 
 /// <summary>
-/// The passcode rules of DESIGN §7 against the real <see cref="Passcodes"/> service, resolved from a
+/// The passcode rules of docs/ARCHITECTURE.md §7 against the real <see cref="Passcodes"/> service, resolved from a
 /// scope of a real portal on a real database, with the clock in the test's hand.
 /// </summary>
 public abstract partial class PasscodeRulesTests : IAsyncLifetime
