@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OmePortal.Data;
 using OmePortal.Web.Admin;
 using OmePortal.Web.Admin.Passkeys;
@@ -45,6 +46,9 @@ public static class AdminExtensions
             .AddDefaultTokenProviders()
             .AddTokenProvider<OneTimeAuthenticatorTokenProvider>(TokenOptions.DefaultAuthenticatorProvider) // replaces Identity's, which accepts a code twice
             .AddClaimsPrincipalFactory<AdminClaimsPrincipalFactory>();
+        // Second factors encrypted and hashed at rest instead of Identity's plain token rows.
+        builder.Services.Replace(ServiceDescriptor.Scoped<IUserStore<AdminUser>, AdminUserStore>());
+        builder.Services.AddHostedService<AdminSecretsUpgrade>();
 
         builder.Services.AddAuthentication()
             .AddCookie(IdentityConstants.ApplicationScheme, o =>
