@@ -40,6 +40,14 @@ if ! command -v chromium >/dev/null; then
 fi
 command -v chromium >/dev/null || fail "chromium not found after install"
 
+# --- nginx (the reverse-proxy tests put Debian's nginx in front of the real portal) ---
+nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
+if [ -z "$nginx_bin" ]; then
+  need_root_install nginx
+  nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
+fi
+[ -x "$nginx_bin" ] || fail "nginx not found after install"
+
 # --- axe-core for the accessibility checks of the browser tests ---
 command -v npm >/dev/null || need_root_install "nodejs npm"
 say "installing axe-core"
@@ -66,6 +74,7 @@ as_pg "$pg_bin/pg_ctl -D $pg_dir/pg -l $pg_dir/pg.log -o '-p $pg_port -k /tmp -c
 export OMEPORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Timeout=30;Command Timeout=60"
 export OMEPORTAL_TEST_PGDATA="$pg_dir/pg"
 export OMEPORTAL_CHROMIUM=$(command -v chromium)
+export OMEPORTAL_NGINX="$nginx_bin"
 
 say "building"
 dotnet build OmePortal.sln -c Release -warnaserror -nologo -v:q

@@ -141,6 +141,12 @@ public sealed class OutboundMailRecord
     public DateTimeOffset? SentAt { get; set; }
     public string? LastError { get; set; }
     public byte[]? SealedPayload { get; set; }
+
+    /// <summary>
+    /// The language decided when the mail was queued ("en", "nl"), or null to decide at delivery: a
+    /// passcode mail keeps the language of the page that asked for it, which is gone once the request is.
+    /// </summary>
+    public string? Language { get; set; }
 }
 
 /// <summary>
@@ -175,6 +181,19 @@ public sealed class RecipientLockout
     public required string Address { get; set; }
     public int ConsecutiveFailures { get; set; }
     public DateTimeOffset? CooldownUntil { get; set; }
+}
+
+/// <summary>
+/// The language a recipient last used in the portal, so that the next notification to that address is
+/// in it. Global, not per tenant: the reader is one person across tenants (the inbox already is). Keyed
+/// by a keyed hash of the normalised address, because the row is only ever looked up with the address
+/// in hand and should not keep the address once the messages to it are gone.
+/// </summary>
+public sealed class RecipientLanguagePreference
+{
+    public required byte[] AddressHash { get; set; }
+    public required string Language { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }
 
 /// <summary>
@@ -256,6 +275,9 @@ public enum AuditEventKind
     AdminSignInFailed = 19,
     AdminChanged = 20,
     TenantChanged = 21,
+
+    /// <summary>A portal reply or forward refused by a quota (detail: which one); nothing was stored or sent.</summary>
+    ReplyRefused = 22,
 }
 
 /// <summary>
@@ -360,4 +382,30 @@ public sealed class TenantDomainRecord
 {
     public Guid TenantId { get; set; }
     public required string Domain { get; set; }
+}
+
+/// <summary>
+/// One reply or forward written in the portal, kept for a day so that the reply quotas can be counted in the
+/// database: every node of the portal sees the same numbers. Not tied to the message row, so shredding or
+/// revoking a reply does not give its quota back.
+/// </summary>
+public sealed class ReplySendRecord
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+
+    /// <summary>The normalised address of the recipient who wrote it.</summary>
+    public required string Address { get; set; }
+
+    /// <summary>The recipient session it was sent from.</summary>
+    public Guid SessionId { get; set; }
+    public DateTimeOffset SentAt { get; set; }
+    public List<ReplySendRecipient> NewRecipients { get; } = [];
+}
+
+/// <summary>An address a portal reply or forward went to that was not part of the conversation before.</summary>
+public sealed class ReplySendRecipient
+{
+    public Guid ReplySendId { get; set; }
+    public required string Address { get; set; }
 }

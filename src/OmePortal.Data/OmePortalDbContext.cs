@@ -9,8 +9,11 @@ namespace OmePortal.Data;
 /// The portal's model. One subclass per provider carries that provider's migrations
 /// (<see cref="SqliteOmePortalDbContext"/>, <see cref="PostgresOmePortalDbContext"/>); services ask for this type.
 /// </summary>
-public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbContext<AdminUser, IdentityRole<Guid>, Guid>(options)
+public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbContext<AdminUser, IdentityRole<Guid>, Guid>(options), Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
+    /// <summary>The Data Protection key ring (cookies, antiforgery tokens), shared by every node; each key's secret is encrypted under the master key.</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
+
     public DbSet<AdminInvitation> AdminInvitations => Set<AdminInvitation>();
     public DbSet<AdminAuthenticatorUse> AdminAuthenticatorUses => Set<AdminAuthenticatorUse>();
     public DbSet<AdminPasskey> AdminPasskeys => Set<AdminPasskey>();
@@ -23,12 +26,15 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<OutboundMailRecord> OutboundMails => Set<OutboundMailRecord>();
     public DbSet<PasscodeChallenge> PasscodeChallenges => Set<PasscodeChallenge>();
     public DbSet<RecipientLockout> RecipientLockouts => Set<RecipientLockout>();
+    public DbSet<RecipientLanguagePreference> RecipientLanguagePreferences => Set<RecipientLanguagePreference>();
     public DbSet<RecipientSession> RecipientSessions => Set<RecipientSession>();
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
     public DbSet<PasskeyChallenge> PasskeyChallenges => Set<PasskeyChallenge>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<MailFlowRuleRecord> MailFlowRules => Set<MailFlowRuleRecord>();
     public DbSet<TenantDomainRecord> TenantDomains => Set<TenantDomainRecord>();
+    public DbSet<ReplySendRecord> ReplySends => Set<ReplySendRecord>();
+    public DbSet<ReplySendRecipient> ReplySendRecipients => Set<ReplySendRecipient>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -164,12 +170,33 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
             e.Property(d => d.Domain).HasMaxLength(253);
             e.HasOne<Tenant>().WithMany().HasForeignKey(d => d.TenantId);
         });
+        // Reply quotas (issue 18): counted per address and per session over the last hour and day.
+        modelBuilder.Entity<ReplySendRecord>(e =>
+        {
+            e.HasIndex(r => new { r.Address, r.SentAt });
+            e.HasIndex(r => new { r.SessionId, r.SentAt });
+            e.HasIndex(r => r.SentAt);
+            e.Property(r => r.Address).HasMaxLength(320);
+            e.HasMany(r => r.NewRecipients).WithOne().HasForeignKey(n => n.ReplySendId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ReplySendRecipient>(e =>
+        {
+            e.HasKey(n => new { n.ReplySendId, n.Address });
+            e.Property(n => n.Address).HasMaxLength(320);
+        });
         modelBuilder.Entity<OutboundMailRecord>(e =>
         {
             e.HasIndex(o => new { o.Status, o.NextAttemptAt });
             e.HasIndex(o => o.MessageId);
             e.Property(o => o.ToAddress).HasMaxLength(320);
             e.Property(o => o.LastError).HasMaxLength(1000);
+            e.Property(o => o.Language).HasMaxLength(16);
+        });
+        modelBuilder.Entity<RecipientLanguagePreference>(e =>
+        {
+            e.HasKey(p => p.AddressHash);
+            e.Property(p => p.AddressHash).HasMaxLength(32);
+            e.Property(p => p.Language).HasMaxLength(16);
         });
     }
 }

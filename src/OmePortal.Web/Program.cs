@@ -23,6 +23,7 @@ builder.AddPortalHosting();
 builder.AddStorage();
 builder.AddAudit();
 builder.AddVault();
+builder.AddTenancy();
 builder.AddIntake();
 builder.AddNotifications();
 builder.AddSmtpGateway();

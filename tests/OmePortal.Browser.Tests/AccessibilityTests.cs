@@ -7,7 +7,7 @@ namespace OmePortal.Browser.Tests;
 
 /// <summary>
 /// Every portal page a recipient can see passes axe-core (WCAG 2.0/2.1 A and AA) in English and in
-/// Dutch, says which language it is in, and fits a 375×667 phone screen without sideways scrolling.
+/// Dutch, says which language it is in, and fits a 390×844 phone screen without sideways scrolling.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class AccessibilityTests(BrowserFixture browser) : IAsyncLifetime

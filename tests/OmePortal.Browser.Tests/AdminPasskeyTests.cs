@@ -165,9 +165,5 @@ public sealed class AdminPasskeyTests(BrowserFixture browser) : IAsyncLifetime
     private static Task<int> StatusWithoutRedirectAsync(IPage page, string path) =>
         page.EvaluateAsync<int>("async p => { const r = await fetch(p, { redirect: 'manual' }); return r.type === 'opaqueredirect' ? 302 : r.status; }", path);
 
-    private async Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = _host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    private Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query) => _host.DbAsync(query);
 }

@@ -106,7 +106,7 @@ public sealed class BrandingTests(BrowserFixture browser) : IAsyncLifetime
         await using var context = await browser.NewContextAsync(locale: locale, viewport: PageAudit.Desktop, bypassCsp: true);
         var page = await context.NewPageAsync();
         await SignInAsync(page);
-        var audit = new AdminAudit(page, language);
+        var audit = new PageAudit(page, language, PageAudit.AdminViewports);
 
         await audit.VisitAsync("template list", _host.BaseUrl + "/admin/branding");
         await audit.VisitAsync("new template", _host.BaseUrl + "/admin/branding/new");
@@ -144,61 +144,5 @@ public sealed class BrandingTests(BrowserFixture browser) : IAsyncLifetime
         await audit.VisitAsync("mail preview", _host.BaseUrl + mailPreview, checkLanguage: true);
 
         audit.AssertClean();
-    }
-
-    /// <summary>
-    /// axe-core at a laptop and a tablet size (the admin is for those, docs/ARCHITECTURE.md §9 / issue 5 item 7) and the
-    /// document language. The recipient portal's <see cref="PageAudit"/> also checks a phone width.
-    /// </summary>
-    private sealed class AdminAudit(IPage page, string language)
-    {
-        private static readonly ViewportSize Tablet = new() { Width = 768, Height = 1024 };
-        private readonly System.Text.StringBuilder _findings = new();
-
-        public async Task VisitAsync(string label, string url, bool checkLanguage = true)
-        {
-            var response = await page.GotoAsync(url);
-            if (response?.Status != 200)
-            {
-                _findings.AppendLine($"- {label}: HTTP {response?.Status} for {url}");
-            }
-
-            await CurrentAsync(label, checkLanguage);
-        }
-
-        public async Task CurrentAsync(string label, bool checkLanguage = true)
-        {
-            var lang = await page.EvaluateAsync<string>("() => document.documentElement.lang");
-            if (checkLanguage && !string.Equals(lang, language, StringComparison.OrdinalIgnoreCase))
-            {
-                _findings.AppendLine($"- {label}: <html lang=\"{lang}\">, expected \"{language}\" ({page.Url})");
-            }
-
-            foreach (var size in new[] { PageAudit.Desktop, Tablet })
-            {
-                await page.SetViewportSizeAsync(size.Width, size.Height);
-                var violations = await Axe.RunAsync(page);
-                if (violations.Count > 0)
-                {
-                    _findings.AppendLine($"- {label} ({size.Width}×{size.Height}, {page.Url}): {violations.Count} axe violation(s)");
-                    _findings.Append(Axe.Describe(violations));
-                }
-
-                if (size == Tablet && await Pages.HorizontalOverflowAsync(page) is > 0 and var overflow)
-                {
-                    _findings.AppendLine($"- {label}: scrolls sideways by {overflow}px at {size.Width}px ({page.Url})");
-                }
-            }
-
-            await page.SetViewportSizeAsync(PageAudit.Desktop.Width, PageAudit.Desktop.Height);
-        }
-
-        public void AssertClean()
-        {
-            if (_findings.Length > 0)
-            {
-                Assert.Fail($"Branding pages in '{language}':\n{_findings}");
-            }
-        }
     }
 }

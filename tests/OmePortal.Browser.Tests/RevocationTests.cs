@@ -70,7 +70,7 @@ public sealed class RevocationTests(BrowserFixture browser) : IAsyncLifetime
         await using var context = await browser.NewContextAsync(locale: locale, viewport: PageAudit.Desktop, bypassCsp: true);
         var page = await context.NewPageAsync();
         await SignInAdminAsync(page);
-        var audit = new AdminAudit(page, language);
+        var audit = new PageAudit(page, language, PageAudit.AdminViewports);
 
         await audit.VisitAsync("keys", _host.BaseUrl + "/admin/keys");
         await page.Locator("input[name='Input.Name']").FillAsync("Axe " + language);
@@ -127,58 +127,5 @@ public sealed class RevocationTests(BrowserFixture browser) : IAsyncLifetime
         await audit.VisitAsync("revoke page of a message not sent by the reader", $"{_host.BaseUrl}/messages/{toReader.Id}/revoke", status: 404);
 
         audit.AssertClean();
-    }
-
-    /// <summary>axe-core at a laptop and a tablet size (the admin's targets) and the document language.</summary>
-    private sealed class AdminAudit(IPage page, string language)
-    {
-        private static readonly ViewportSize Tablet = new() { Width = 768, Height = 1024 };
-        private readonly StringBuilder _findings = new();
-
-        public async Task VisitAsync(string label, string url)
-        {
-            var response = await page.GotoAsync(url);
-            if (response?.Status != 200)
-            {
-                _findings.AppendLine($"- {label}: HTTP {response?.Status} for {url}");
-            }
-
-            await CurrentAsync(label);
-        }
-
-        public async Task CurrentAsync(string label)
-        {
-            var lang = await page.EvaluateAsync<string>("() => document.documentElement.lang");
-            if (!string.Equals(lang, language, StringComparison.OrdinalIgnoreCase))
-            {
-                _findings.AppendLine($"- {label}: <html lang=\"{lang}\">, expected \"{language}\" ({page.Url})");
-            }
-
-            foreach (var size in new[] { PageAudit.Desktop, Tablet })
-            {
-                await page.SetViewportSizeAsync(size.Width, size.Height);
-                var violations = await Axe.RunAsync(page);
-                if (violations.Count > 0)
-                {
-                    _findings.AppendLine($"- {label} ({size.Width}×{size.Height}, {page.Url}): {violations.Count} axe violation(s)");
-                    _findings.Append(Axe.Describe(violations));
-                }
-
-                if (size == Tablet && await Pages.HorizontalOverflowAsync(page) is > 0 and var overflow)
-                {
-                    _findings.AppendLine($"- {label}: scrolls sideways by {overflow}px at {size.Width}px ({page.Url})");
-                }
-            }
-
-            await page.SetViewportSizeAsync(PageAudit.Desktop.Width, PageAudit.Desktop.Height);
-        }
-
-        public void AssertClean()
-        {
-            if (_findings.Length > 0)
-            {
-                Assert.Fail(_findings.ToString());
-            }
-        }
     }
 }

@@ -126,27 +126,8 @@ public sealed class RulesTests(BrowserFixture browser) : IAsyncLifetime
         await using var context = await browser.NewContextAsync(locale: locale, viewport: PageAudit.Desktop, bypassCsp: true);
         var page = await context.NewPageAsync();
         await SignInAsync(page);
-        var findings = new StringBuilder();
-
-        async Task Check(string label)
-        {
-            var lang = await page.EvaluateAsync<string>("() => document.documentElement.lang");
-            if (!string.Equals(lang, language, StringComparison.OrdinalIgnoreCase))
-            {
-                findings.AppendLine($"- {label}: lang={lang}");
-            }
-
-            foreach (var size in new[] { PageAudit.Desktop, new ViewportSize { Width = 768, Height = 1024 } })
-            {
-                await page.SetViewportSizeAsync(size.Width, size.Height);
-                var violations = await Axe.RunAsync(page);
-                if (violations.Count > 0)
-                {
-                    findings.AppendLine($"- {label} ({size.Width}px, {page.Url}):");
-                    findings.Append(Axe.Describe(violations));
-                }
-            }
-        }
+        var audit = new PageAudit(page, language, PageAudit.AdminViewports);
+        Task Check(string label) => audit.CurrentAsync(label);
 
         await page.GotoAsync(_host.BaseUrl + "/admin/rules");
         await Check("empty list");
@@ -184,6 +165,6 @@ public sealed class RulesTests(BrowserFixture browser) : IAsyncLifetime
         await page.WaitForURLAsync(new Regex("/delete$"));
         await Check("delete confirmation");
 
-        Assert.True(findings.Length == 0, "Rules pages:\n" + findings);
+        audit.AssertClean();
     }
 }

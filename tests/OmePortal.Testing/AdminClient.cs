@@ -1,9 +1,9 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OmePortal.Data;
+using OmePortal.Testing.Pages;
 using OmePortal.Web.Admin;
 using OmePortal.Web.Tenancy;
 using OtpNet;
@@ -34,20 +34,14 @@ public sealed record AdminAccount(Guid Id, string Email, string Password, string
 /// client (default 30 requests a minute: about 7 sign-ins); raise
 /// <c>OmePortal:Admin:SignInRequestsPerMinutePerClient</c> in the host settings if a test needs more.
 /// </summary>
-public sealed partial class AdminClient : IDisposable
+public sealed class AdminClient : BrowserlessSession
 {
     public const string DefaultPassword = "correct horse battery staple";
 
     private AdminClient(string baseUrl)
+        : base(baseUrl)
     {
-        Cookies = new Dictionary<string, string>(StringComparer.Ordinal);
-        Http = new HttpClient(new CookieJarHandler(Cookies)) { BaseAddress = new Uri(baseUrl) };
     }
-
-    /// <summary>An HttpClient with this admin's cookies (redirects not followed).</summary>
-    public HttpClient Http { get; }
-
-    public Dictionary<string, string> Cookies { get; }
 
     /// <summary>The account signed in (null for <see cref="Anonymous"/>).</summary>
     public AdminAccount? Account { get; private set; }
@@ -195,111 +189,19 @@ public sealed partial class AdminClient : IDisposable
     /// </summary>
     public async Task<(string Secret, IReadOnlyList<string> RecoveryCodes)> EnrolAsync()
     {
-        var html = await Http.GetStringAsync("/admin/account/enrol");
-        var key = AuthenticatorKey().Match(html);
-        if (!key.Success)
-        {
-            throw new InvalidOperationException("The enrolment page shows no key.");
-        }
+        var enrolment = await GetPageAsync("/admin/account/enrol");
+        var key = enrolment.TestId("authenticator-key")?.TextContent
+            ?? throw new InvalidOperationException("The enrolment page shows no key.");
 
-        var secret = key.Groups["key"].Value.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
+        var secret = key.Replace(" ", string.Empty, StringComparison.Ordinal).Trim().ToUpperInvariant();
         using var enrolled = await PostFormAsync("/admin/account/enrol", new Dictionary<string, string> { ["Input.Code"] = await NextTotpCodeAsync(secret) });
-        var page = await enrolled.Content.ReadAsStringAsync();
-        var codes = RecoveryCodeItem().Matches(page.Split("data-testid=\"recovery-codes\"", 2).ElementAtOrDefault(1) ?? string.Empty)
-            .Select(m => m.Groups["code"].Value.Trim()).ToList();
+        var page = await HtmlPage.FromAsync(enrolled);
+        var codes = page.TestId("recovery-codes")?.QuerySelectorAll("li").Select(li => li.TextContent.Trim()).ToList() ?? [];
         if (codes.Count == 0)
         {
             throw new InvalidOperationException($"Enrolment answered {(int)enrolled.StatusCode} without recovery codes.");
         }
 
         return (secret, codes);
-    }
-
-    /// <summary>GETs <paramref name="path"/>, takes its antiforgery token, and POSTs the form fields with it.</summary>
-    public async Task<HttpResponseMessage> PostFormAsync(string path, IDictionary<string, string> fields, string? handler = null)
-    {
-        var token = await AntiforgeryTokenAsync(path);
-        return await PostFormWithTokenAsync(path, fields, token, handler);
-    }
-
-    /// <summary>POSTs with a token taken earlier (e.g. from a page other than the form's target).</summary>
-    public async Task<HttpResponseMessage> PostFormWithTokenAsync(string path, IDictionary<string, string> fields, string token, string? handler = null)
-    {
-        var form = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token };
-        var target = handler is null ? path : path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "handler=" + handler;
-        return await Http.PostAsync(target, new FormUrlEncodedContent(form));
-    }
-
-    /// <summary>POSTs a multipart form (file uploads) with the antiforgery token of <paramref name="tokenPage"/> (default: the target).</summary>
-    public async Task<HttpResponseMessage> PostMultipartAsync(string path, MultipartFormDataContent content, string? tokenPage = null)
-    {
-        content.Add(new StringContent(await AntiforgeryTokenAsync(tokenPage ?? path)), "__RequestVerificationToken");
-        return await Http.PostAsync(path, content);
-    }
-
-    /// <summary>The antiforgery token of the first form on a page.</summary>
-    public async Task<string> AntiforgeryTokenAsync(string path)
-    {
-        using var page = await Http.GetAsync(path);
-        var html = await page.Content.ReadAsStringAsync();
-        var match = AntiforgeryInput().Match(html);
-        if (!match.Success)
-        {
-            throw new InvalidOperationException($"No antiforgery token on {path} ({(int)page.StatusCode} {page.Headers.Location}).");
-        }
-
-        return WebUtility.HtmlDecode(match.Groups["value"].Value);
-    }
-
-    public void Dispose() => Http.Dispose();
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"(?<value>[^\"]+)\"")]
-    private static partial Regex AntiforgeryInput();
-
-    [GeneratedRegex("data-testid=\"authenticator-key\">(?<key>[^<]+)<")]
-    private static partial Regex AuthenticatorKey();
-
-    [GeneratedRegex("<li>(?<code>[^<]+)</li>")]
-    private static partial Regex RecoveryCodeItem();
-
-    /// <summary>Keeps cookies by name, whatever their Secure flag, and sends them on every request.</summary>
-    private sealed class CookieJarHandler(Dictionary<string, string> jar) : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            lock (jar)
-            {
-                if (jar.Count > 0)
-                {
-                    request.Headers.Remove("Cookie");
-                    request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
-                }
-            }
-
-            var response = await base.SendAsync(request, cancellationToken);
-            if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
-            {
-                lock (jar)
-                {
-                    foreach (var header in setCookies)
-                    {
-                        var pair = header.Split(';', 2)[0];
-                        var equals = pair.IndexOf('=', StringComparison.Ordinal);
-                        var name = pair[..equals].Trim();
-                        var value = pair[(equals + 1)..].Trim();
-                        if (value.Length == 0 || header.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase))
-                        {
-                            jar.Remove(name);
-                        }
-                        else
-                        {
-                            jar[name] = value;
-                        }
-                    }
-                }
-            }
-
-            return response;
-        }
     }
 }

@@ -10,7 +10,7 @@ namespace OmePortal.Testing;
 /// The real portal on real loopback ports (HTTP and SMTP) with its own data directory and database
 /// (a fresh SQLite file, or a fresh PostgreSQL database on the throwaway server of ./test.sh).
 /// </summary>
-public sealed class PortalHost : WebApplicationFactory<global::Program>
+public sealed partial class PortalHost : WebApplicationFactory<global::Program>
 {
     private readonly Dictionary<string, string?> _settings;
 

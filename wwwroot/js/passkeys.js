@@ -30,6 +30,12 @@
         });
     }
 
+    // The portal only ever answers a path on this site; should anything else arrive ("//host", "/\host",
+    // a TAB or newline that browsers drop, another scheme), the inbox is the way on, never the other site.
+    function localTarget(url) {
+        return typeof url === 'string' && /^\/(?![\/\\])[^\u0000-\u001f\u007f]*$/.test(url) ? url : '/inbox';
+    }
+
     function show(status, text, isError) {
         status.textContent = text || '';
         status.classList.toggle('is-error', !!isError);
@@ -76,7 +82,7 @@
                     });
                 })
                 .then(function (response) { return response.json(); })
-                .then(function (answer) { window.location.assign(answer.redirect); });
+                .then(function (answer) { window.location.assign(localTarget(answer.redirect)); });
         });
     }
 

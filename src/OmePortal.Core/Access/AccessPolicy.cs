@@ -4,16 +4,18 @@ namespace OmePortal.Core.Access;
 public static class AccessPolicy
 {
     /// <summary>
-    /// Decides access for <paramref name="verifiedAddress"/> (null when nobody is signed in).
+    /// Decides access for <paramref name="reader"/> (null when nobody is signed in).
     /// Order matters: a stranger learns nothing (not even whether the message exists or expired)
     /// before proving an address, and a signed-in non-recipient gets the same answer for an unknown
-    /// message as for someone else's.
+    /// message as for someone else's. A recipient signed in with a method the brand turned off has not
+    /// proved the address in a way the sender accepts, so they too learn nothing of the message's state.
     /// </summary>
-    public static AccessDecision Decide(MessageFacts? message, string? verifiedAddress, DateTimeOffset now)
+    public static AccessDecision Decide(MessageFacts? message, SignedInReader? reader, DateTimeOffset now)
     {
-        if (verifiedAddress is null)
+        if (reader is null)
         {
-            return new AccessDecision.NeedsSignIn(message?.AllowedMethods ?? SignInMethods.Passcode);
+            // An unknown message answers as a message of the default brand does, so this says nothing either.
+            return new AccessDecision.NeedsSignIn(message?.AllowedMethods ?? SignInMethods.All);
         }
 
         if (message is null)
@@ -21,10 +23,15 @@ public static class AccessPolicy
             return new AccessDecision.NotARecipient();
         }
 
-        var recipient = message.Recipients.FirstOrDefault(r => string.Equals(r.Address, verifiedAddress, StringComparison.OrdinalIgnoreCase));
+        var recipient = message.Recipients.FirstOrDefault(r => string.Equals(r.Address, reader.Address, StringComparison.OrdinalIgnoreCase));
         if (recipient is null)
         {
             return new AccessDecision.NotARecipient();
+        }
+
+        if (RefuseSignIn(message.AllowedMethods, reader.Method) is { } refused)
+        {
+            return refused;
         }
 
         if (message.ExpiresAt is { } expires && expires <= now)
@@ -39,4 +46,11 @@ public static class AccessPolicy
 
         return new AccessDecision.Granted(message.MessageId, recipient.RecipientId, recipient.Address, message.Protection);
     }
+
+    /// <summary>
+    /// The sign-in part of the rule on its own, for the one path that is not a recipient's (the sender
+    /// withdrawing their own message): null when <paramref name="used"/> is one of <paramref name="allowed"/>.
+    /// </summary>
+    public static AccessDecision.NeedsOtherSignIn? RefuseSignIn(SignInMethods allowed, SignInMethods used) =>
+        used != SignInMethods.None && (allowed & used) == used ? null : new AccessDecision.NeedsOtherSignIn(allowed);
 }

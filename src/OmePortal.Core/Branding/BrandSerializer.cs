@@ -39,6 +39,7 @@ public static class BrandSerializer
             PrivacyStatementUrl = t.PrivacyStatementUrl,
             OtpEnabled = t.OtpEnabled,
             MicrosoftSignInEnabled = t.MicrosoftSignInEnabled,
+            NotifyInBothLanguages = t.NotifyInBothLanguages ? true : null,
             ExpiryDays = t.ExpiryDays,
             Texts = (t.Texts ?? new Dictionary<string, BrandTexts>())
                 .OrderBy(p => p.Key, StringComparer.Ordinal)
@@ -95,6 +96,7 @@ public static class BrandSerializer
             PrivacyStatementUrl = string.IsNullOrWhiteSpace(document.PrivacyStatementUrl) ? null : document.PrivacyStatementUrl,
             OtpEnabled = document.OtpEnabled ?? true,
             MicrosoftSignInEnabled = document.MicrosoftSignInEnabled ?? true,
+            NotifyInBothLanguages = document.NotifyInBothLanguages ?? false,
             ExpiryDays = document.ExpiryDays ?? 0,
             Texts = texts,
         };
@@ -116,6 +118,10 @@ public static class BrandSerializer
         public bool? OtpEnabled { get; set; }
 
         public bool? MicrosoftSignInEnabled { get; set; }
+
+        /// <summary>Written only when on, so brand.json files without the switch stay as they are.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public bool? NotifyInBothLanguages { get; set; }
 
         public int? ExpiryDays { get; set; }
 

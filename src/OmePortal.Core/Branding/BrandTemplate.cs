@@ -30,6 +30,12 @@ public sealed record BrandTemplate
     /// <summary>Whether recipients may sign in with a Microsoft personal or work/school account.</summary>
     public bool MicrosoftSignInEnabled { get; init; } = true;
 
+    /// <summary>
+    /// Whether notifications carry both languages, the recipient's (or the default) first: for tenants whose
+    /// recipients the portal cannot place yet. Off by default, since one language reads best.
+    /// </summary>
+    public bool NotifyInBothLanguages { get; init; }
+
     /// <summary>Days after which messages sent with this template expire, 0..730; 0 = never.</summary>
     public int ExpiryDays { get; init; }
 
@@ -106,6 +112,7 @@ public sealed record BrandTemplate
             && string.Equals(PrivacyStatementUrl, other.PrivacyStatementUrl, StringComparison.Ordinal)
             && OtpEnabled == other.OtpEnabled
             && MicrosoftSignInEnabled == other.MicrosoftSignInEnabled
+            && NotifyInBothLanguages == other.NotifyInBothLanguages
             && ExpiryDays == other.ExpiryDays
             && Equals(Logo, other.Logo)
             && TextsEqual(Texts, other.Texts);
@@ -120,6 +127,7 @@ public sealed record BrandTemplate
         hash.Add(PrivacyStatementUrl, StringComparer.Ordinal);
         hash.Add(OtpEnabled);
         hash.Add(MicrosoftSignInEnabled);
+        hash.Add(NotifyInBothLanguages);
         hash.Add(ExpiryDays);
         hash.Add(Logo);
         hash.Add(Texts?.Count ?? 0);

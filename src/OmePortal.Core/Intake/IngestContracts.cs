@@ -52,4 +52,13 @@ public enum IngestError
     TooLarge,
     UnknownTemplate,
     InvalidExpiry,
+
+    /// <summary>The From or envelope sender is outside the tenant's accepted domains (or it has none).</summary>
+    SenderNotAccepted,
+
+    /// <summary>More recipients than the intake limit allows.</summary>
+    TooManyRecipients,
+
+    /// <summary>More MIME parts or header lines than the intake limits allow.</summary>
+    TooComplex,
 }

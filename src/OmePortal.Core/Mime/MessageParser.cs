@@ -29,11 +29,20 @@ public static class MessageParser
     /// recipients (they include Bcc recipients that the headers hide); each takes its kind from
     /// the headers when listed there, else <see cref="RecipientKind.Bcc"/>.</param>
     public static ParseOutcome Parse(Stream seekableMime, IReadOnlyList<string>? envelopeRecipients = null, CancellationToken ct = default) =>
-        Parse(seekableMime, envelopeRecipients, EmailHtmlSanitizer.Default, ct);
+        Parse(seekableMime, envelopeRecipients, EmailHtmlSanitizer.Default, MimeLimits.Default, ct);
+
+    /// <summary>As <see cref="Parse(Stream, IReadOnlyList{string}?, CancellationToken)"/>, with the given structure limits.</summary>
+    public static ParseOutcome Parse(Stream seekableMime, IReadOnlyList<string>? envelopeRecipients, MimeLimits limits, CancellationToken ct = default) =>
+        Parse(seekableMime, envelopeRecipients, EmailHtmlSanitizer.Default, limits, ct);
 
     /// <summary>As <see cref="Parse(Stream, IReadOnlyList{string}?, CancellationToken)"/>, with a given sanitiser.</summary>
-    public static ParseOutcome Parse(Stream seekableMime, IReadOnlyList<string>? envelopeRecipients, EmailHtmlSanitizer sanitizer, CancellationToken ct = default)
+    public static ParseOutcome Parse(Stream seekableMime, IReadOnlyList<string>? envelopeRecipients, EmailHtmlSanitizer sanitizer, CancellationToken ct = default) =>
+        Parse(seekableMime, envelopeRecipients, sanitizer, MimeLimits.Default, ct);
+
+    /// <summary>As <see cref="Parse(Stream, IReadOnlyList{string}?, CancellationToken)"/>, with a given sanitiser and limits.</summary>
+    public static ParseOutcome Parse(Stream seekableMime, IReadOnlyList<string>? envelopeRecipients, EmailHtmlSanitizer sanitizer, MimeLimits limits, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(seekableMime);
         ArgumentNullException.ThrowIfNull(sanitizer);
         if (!seekableMime.CanSeek || !seekableMime.CanRead)
@@ -42,7 +51,7 @@ public static class MessageParser
         var start = seekableMime.Position;
         try
         {
-            return ParseCore(seekableMime, start, envelopeRecipients, sanitizer, ct);
+            return ParseCore(seekableMime, start, envelopeRecipients, sanitizer, limits, ct);
         }
         finally
         {
@@ -50,10 +59,40 @@ public static class MessageParser
         }
     }
 
-    private static ParseOutcome ParseCore(Stream stream, long start, IReadOnlyList<string>? envelopeRecipients, EmailHtmlSanitizer sanitizer, CancellationToken ct)
+    /// <summary>
+    /// Only the structure limits (MIME parts, header lines), in one forward pass that builds nothing: for callers
+    /// that look into a message before it is parsed (mail-flow rules, relay), so an oversized structure is refused
+    /// before anything builds its object tree. Null when within the limits. The stream position is restored.
+    /// </summary>
+    public static ParseOutcome.Failed? CheckStructure(Stream seekableMime, MimeLimits limits, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(seekableMime);
+        ArgumentNullException.ThrowIfNull(limits);
+        var start = seekableMime.Position;
+        try
+        {
+            return MimeStructureScan.FindViolation(Options, seekableMime, limits, ct) is { } violation
+                ? new ParseOutcome.Failed(IngestError.TooComplex, violation)
+                : null;
+        }
+        finally
+        {
+            seekableMime.Position = start;
+        }
+    }
+
+    private static ParseOutcome ParseCore(Stream stream, long start, IReadOnlyList<string>? envelopeRecipients, EmailHtmlSanitizer sanitizer, MimeLimits limits, CancellationToken ct)
     {
         if (stream.Length - start <= 0)
             return new ParseOutcome.Failed(IngestError.NotAMessage, "The message is empty.");
+
+        if (envelopeRecipients is { Count: var envelopeCount } && envelopeCount > limits.MaxRecipients)
+            return TooManyRecipients(limits);
+
+        if (MimeStructureScan.FindViolation(Options, stream, limits, ct) is { } violation)
+            return new ParseOutcome.Failed(IngestError.TooComplex, violation);
+
+        stream.Position = start;
 
         var parser = new MimeParser(Options, stream, MimeFormat.Entity, persistent: true);
         var offsets = MimeEntityOffsets.Attach(parser, start);
@@ -81,6 +120,9 @@ public static class MessageParser
             }
 
             var recipients = CollectRecipients(message, envelopeRecipients);
+            if (recipients.Count > limits.MaxRecipients)
+                return TooManyRecipients(limits);
+
             if (recipients.Count == 0)
             {
                 return new ParseOutcome.Failed(IngestError.NoRecipients, envelopeRecipients is null
@@ -98,6 +140,9 @@ public static class MessageParser
                 message.Dispose();
         }
     }
+
+    private static ParseOutcome.Failed TooManyRecipients(MimeLimits limits) =>
+        new(IngestError.TooManyRecipients, $"The message has more than {limits.MaxRecipients} recipients, the most this portal accepts for one message.");
 
     /// <summary>Recipients from the headers, or from the envelope when one is given.</summary>
     internal static List<RecipientAddress> CollectRecipients(MimeMessage message, IReadOnlyList<string>? envelopeRecipients)

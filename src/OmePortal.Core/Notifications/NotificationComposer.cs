@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using MimeKit;
 using MimeKit.Text;
-using MimeKit.Utils;
 using OmePortal.Core.Branding;
 
 namespace OmePortal.Core.Notifications;
@@ -33,14 +32,12 @@ public static class NotificationComposer
     /// <summary>Display names are cut to this many UTF-16 code units.</summary>
     public const int MaxDisplayNameLength = 100;
 
-    private const string FallbackButtonColor = "#0F6CBD";
-    private const string TextColor = "#1F2937";
-    private const string MutedColor = "#4B5563";
-    private const string FontStack = "'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
-    private const int LogoMaxWidth = 240;
-    private const int LogoMaxHeight = 60;
-
     /// <summary>Builds the notification mail. Throws <see cref="ArgumentException"/> for a bad address or link.</summary>
+    /// <remarks>
+    /// The mail is in <see cref="NotificationRequest.Language"/> (else the brand's default language); when the
+    /// brand sends notifications in both languages (<see cref="BrandTemplate.NotifyInBothLanguages"/>), the
+    /// other supported language follows, each block marked with its <c>lang</c>.
+    /// </remarks>
     public static MimeMessage Compose(NotificationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -49,88 +46,54 @@ public static class NotificationComposer
 
         var brand = request.Brand;
         var link = CheckLink(request.Link);
-        var language = BrandLanguages.Normalize(request.Language)
-            ?? BrandLanguages.Normalize(brand.DefaultLanguage)
-            ?? BrandLanguages.Default;
-        var culture = BrandLanguages.Culture(language);
-        string T(string key) => NotificationResources.Get(key, culture);
+        var languages = LanguagesOf(request.Language, brand);
 
         var senderName = CleanDisplayName(request.SenderName);
-        var sender = Mailbox(senderName, request.SenderAddress, nameof(request.SenderAddress));
-        var recipient = Mailbox(null, request.RecipientAddress, nameof(request.RecipientAddress));
-        var from = Mailbox(CleanDisplayName(request.FromName), request.FromAddress, nameof(request.FromAddress));
+        var sender = BrandedMailLayout.Mailbox(senderName, request.SenderAddress, nameof(request.SenderAddress));
+        var recipient = BrandedMailLayout.Mailbox(null, request.RecipientAddress, nameof(request.RecipientAddress));
+        var layout = BrandedMailLayout.For(brand, languages[0], request.FromAddress, request.FromName,
+            NotificationResources.Get("LogoAlt", BrandLanguages.Culture(languages[0])));
 
         var senderShort = senderName ?? sender.Address;
         var senderLong = senderName is null ? sender.Address : $"{senderName} ({sender.Address})";
-        var texts = brand.TextsFor(language);
-        string Fill(string? text) => NormalizeNewLines(text ?? string.Empty).Replace(BrandTexts.SenderPlaceholder, senderLong, StringComparison.Ordinal);
-
-        var backgroundColor = BrandValidator.IsColor(brand.BackgroundColor) ? brand.BackgroundColor.ToUpperInvariant() : "#FFFFFF";
         var privacyUrl = brand.PrivacyStatementUrl is { } url && BrandValidator.CheckHttpsUrl(url) is null
             ? new Uri(url).AbsoluteUri
             : null;
+        var contents = languages.Select(language => ContentIn(language, brand, request.ExpiresAt, senderShort, senderLong)).ToList();
+        var bilingual = contents.Count > 1;
 
-        var content = new Content(
-            Language: language,
-            Subject: T("Subject").Replace("{sender}", senderShort, StringComparison.Ordinal),
-            Introduction: Fill(texts.IntroductionText),
-            ButtonText: SingleLine(texts.ReadButtonText is { Length: > 0 } button && !string.IsNullOrWhiteSpace(button)
-                ? button
-                : BrandTemplate.BuiltInTexts(language).ReadButtonText!),
-            EmailText: Fill(texts.EmailText),
-            Disclaimer: Fill(texts.DisclaimerText),
-            ExpiryLine: request.ExpiresAt is { } expires
-                ? T("ExpiryLine").Replace("{date}", expires.UtcDateTime.ToString("f", culture), StringComparison.Ordinal)
-                : null,
-            Link: link,
-            LinkFallback: T("LinkFallback"),
-            PrivacyUrl: privacyUrl,
-            PrivacyLabel: T("PrivacyStatement"),
-            BackgroundColor: backgroundColor,
-            ButtonColor: ContrastWithWhite(backgroundColor) >= 4.5 ? backgroundColor : FallbackButtonColor,
-            AttachmentTitle: T("AttachmentTitle"),
-            AttachmentExplanation: T("AttachmentExplanation"));
-
-        var message = new MimeMessage();
-        message.From.Add(from);
-        message.To.Add(recipient);
+        var subject = string.Join(" / ", contents.Select(c => c.Subject));
+        var message = layout.NewMessage(recipient, subject, DateTimeOffset.UtcNow);
         message.ReplyTo.Add(sender);
-        message.Subject = content.Subject;
-        message.Date = DateTimeOffset.UtcNow;
-        message.MessageId = MimeUtils.GenerateMessageId(from.Domain);
         message.Headers.Add(MessageIdHeader, request.MessageId.ToString("D"));
-        message.Headers.Add("Auto-Submitted", "auto-generated");
-        message.Headers.Add("X-Auto-Response-Suppress", "All");
 
-        var logo = LogoPart(brand.Logo, from.Domain, T("LogoAlt"));
-        var html = TextBody(TextFormat.Html, RenderHtml(content, logo));
-        MimeEntity htmlEntity = html;
-        if (logo is not null)
-        {
-            // Setting Root inserts the part (and the type parameter); adding it as well would list it twice.
-            var related = new MultipartRelated { Root = html };
-            related.Add(logo.Part);
-            htmlEntity = related;
-        }
-
-        var alternative = new MultipartAlternative
-        {
-            TextBody(TextFormat.Plain, RenderText(content)),
-            htmlEntity,
-        };
+        var alternative = layout.Body(
+            RenderText(contents, link, privacyUrl),
+            layout.Html(subject, RenderRows(contents, layout, link, bilingual), RenderFooter(contents, layout, privacyUrl, bilingual)));
 
         var attachment = new TextPart(TextFormat.Html)
         {
             ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
             ContentTransferEncoding = ContentEncoding.Base64,
         };
-        attachment.SetText(Encoding.UTF8, RenderAttachment(content));
+        attachment.SetText(Encoding.UTF8, RenderAttachment(contents, layout, link));
         attachment.FileName = AttachmentFileName;
 
         var mixed = new Multipart("mixed") { alternative, attachment };
-        mixed.Headers.Add(HeaderId.ContentLanguage, language); // Content-* headers belong to the body entity in MimeKit
+        mixed.Headers.Add(HeaderId.ContentLanguage, string.Join(", ", languages)); // Content-* headers belong to the body entity in MimeKit
         message.Body = mixed;
         return message;
+    }
+
+    /// <summary>The mail's languages: the asked-for one (else the brand's default), then, if the brand wants both, the other.</summary>
+    internal static IReadOnlyList<string> LanguagesOf(string? requested, BrandTemplate brand)
+    {
+        var first = BrandLanguages.Normalize(requested)
+            ?? BrandLanguages.Normalize(brand.DefaultLanguage)
+            ?? BrandLanguages.Default;
+        return brand.NotifyInBothLanguages
+            ? [first, .. BrandLanguages.Supported.Where(l => l != first)]
+            : [first];
     }
 
     /// <summary>
@@ -176,6 +139,7 @@ public static class NotificationComposer
         return builder.Length == 0 ? null : builder.ToString();
     }
 
+    /// <summary>The texts of the mail in one language.</summary>
     private sealed record Content(
         string Language,
         string Subject,
@@ -184,16 +148,34 @@ public static class NotificationComposer
         string EmailText,
         string Disclaimer,
         string? ExpiryLine,
-        string Link,
         string LinkFallback,
-        string? PrivacyUrl,
         string PrivacyLabel,
-        string BackgroundColor,
-        string ButtonColor,
         string AttachmentTitle,
         string AttachmentExplanation);
 
-    private sealed record Logo(MimePart Part, string ContentId, string Alt, int Width, int Height);
+    private static Content ContentIn(string language, BrandTemplate brand, DateTimeOffset? expiresAt, string senderShort, string senderLong)
+    {
+        var culture = BrandLanguages.Culture(language);
+        string T(string key) => NotificationResources.Get(key, culture);
+        var texts = brand.TextsFor(language);
+        string Fill(string? text) => NormalizeNewLines(text ?? string.Empty).Replace(BrandTexts.SenderPlaceholder, senderLong, StringComparison.Ordinal);
+        return new Content(
+            Language: language,
+            Subject: T("Subject").Replace("{sender}", senderShort, StringComparison.Ordinal),
+            Introduction: Fill(texts.IntroductionText),
+            ButtonText: SingleLine(texts.ReadButtonText is { Length: > 0 } button && !string.IsNullOrWhiteSpace(button)
+                ? button
+                : BrandTemplate.BuiltInTexts(language).ReadButtonText!),
+            EmailText: Fill(texts.EmailText),
+            Disclaimer: Fill(texts.DisclaimerText),
+            ExpiryLine: expiresAt is { } expires
+                ? T("ExpiryLine").Replace("{date}", expires.UtcDateTime.ToString("f", culture), StringComparison.Ordinal)
+                : null,
+            LinkFallback: T("LinkFallback"),
+            PrivacyLabel: T("PrivacyStatement"),
+            AttachmentTitle: T("AttachmentTitle"),
+            AttachmentExplanation: T("AttachmentExplanation"));
+    }
 
     private static string CheckLink(Uri link)
     {
@@ -208,241 +190,145 @@ public static class NotificationComposer
         return link.AbsoluteUri;
     }
 
-    private static MailboxAddress Mailbox(string? name, string address, string parameter)
+    private static string RenderText(IReadOnlyList<Content> contents, string link, string? privacyUrl)
     {
-        if (string.IsNullOrWhiteSpace(address) || address.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        var blocks = new List<string?>();
+        foreach (var c in contents)
         {
-            throw new ArgumentException("An email address is required, without spaces or control characters.", parameter);
+            blocks.Add(c.Introduction);
+            blocks.Add($"{c.ButtonText}:\n{link}");
+            blocks.Add(c.EmailText);
+            blocks.Add(c.ExpiryLine);
         }
 
-        MailboxAddress mailbox;
-        try
+        if (privacyUrl is not null)
         {
-            mailbox = new MailboxAddress(name, address);
-        }
-        catch (ParseException e)
-        {
-            throw new ArgumentException($"'{address}' is not a valid email address.", parameter, e);
+            blocks.Add(string.Join(" / ", contents.Select(c => c.PrivacyLabel)) + ":\n" + privacyUrl);
         }
 
-        return string.IsNullOrEmpty(mailbox.Domain) || string.IsNullOrEmpty(mailbox.LocalPart)
-            ? throw new ArgumentException($"'{address}' is not a valid email address.", parameter)
-            : mailbox;
+        return BrandedMailLayout.Text(blocks, contents.Select(c => c.Disclaimer));
     }
 
-    private static Logo? LogoPart(BrandLogo? logo, string domain, string alt)
+    private static string RenderRows(IReadOnlyList<Content> contents, BrandedMailLayout layout, string link, bool bilingual)
     {
-        if (logo?.Content is not { Length: > 0 } bytes || LogoInspector.Inspect(bytes) is not { } info)
+        const string Muted = BrandedMailLayout.MutedColor;
+        var h = new StringBuilder(2048 * contents.Count);
+        for (var i = 0; i < contents.Count; i++)
         {
-            return null; // never send bytes that are not a recognised image
-        }
-
-        var contentId = MimeUtils.GenerateMessageId(domain);
-        var part = new MimePart(ContentType.Parse(info.ContentType))
-        {
-            Content = new MimeContent(new MemoryStream(bytes, writable: false)),
-            ContentId = contentId,
-            ContentDisposition = new ContentDisposition(ContentDisposition.Inline),
-            ContentTransferEncoding = ContentEncoding.Base64,
-        };
-        part.FileName = "logo" + new BrandLogo(bytes, info.ContentType).FileExtension;
-
-        var scale = Math.Min(1.0, Math.Min((double)LogoMaxWidth / info.Width, (double)LogoMaxHeight / info.Height));
-        var width = Math.Max(1, (int)Math.Round(info.Width * scale));
-        var height = Math.Max(1, (int)Math.Round(info.Height * scale));
-        return new Logo(part, contentId, alt, width, height);
-    }
-
-    private static TextPart TextBody(TextFormat format, string text)
-    {
-        var part = new TextPart(format) { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
-        part.SetText(Encoding.UTF8, text);
-        return part;
-    }
-
-    private static string RenderText(Content c)
-    {
-        var blocks = new List<string>();
-        void Add(string? block)
-        {
-            if (!string.IsNullOrWhiteSpace(block))
+            var c = contents[i];
+            var lang = bilingual ? c.Language : null;
+            if (i > 0)
             {
-                blocks.Add(block);
-            }
-        }
-
-        Add(c.Introduction);
-        blocks.Add($"{c.ButtonText}:\n{c.Link}");
-        Add(c.EmailText);
-        Add(c.ExpiryLine);
-        if (c.PrivacyUrl is not null)
-        {
-            blocks.Add($"{c.PrivacyLabel}:\n{c.PrivacyUrl}");
-        }
-
-        if (!string.IsNullOrWhiteSpace(c.Disclaimer))
-        {
-            blocks.Add("-- \n" + c.Disclaimer);
-        }
-
-        return string.Join("\n\n", blocks) + "\n";
-    }
-
-    private static string RenderHtml(Content c, Logo? logo)
-    {
-        var font = $"font-family:{FontStack};";
-        var h = new StringBuilder(4096);
-        h.Append("<!DOCTYPE html>\n");
-        h.Append($"<html lang=\"{E(c.Language)}\" dir=\"ltr\">\n<head>\n");
-        h.Append("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\n");
-        h.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        h.Append("<meta name=\"color-scheme\" content=\"light\">\n");
-        h.Append($"<title>{E(c.Subject)}</title>\n</head>\n");
-        h.Append($"<body style=\"margin:0;padding:0;background-color:{c.BackgroundColor};\">\n");
-        h.Append($"<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" bgcolor=\"{c.BackgroundColor}\" style=\"background-color:{c.BackgroundColor};\">\n");
-        h.Append("<tr><td align=\"center\" style=\"padding:24px 12px;\">\n");
-        h.Append("<table role=\"presentation\" width=\"600\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" bgcolor=\"#FFFFFF\" style=\"width:100%;max-width:600px;background-color:#FFFFFF;border:1px solid #E5E7EB;border-radius:8px;\">\n");
-
-        if (logo is not null)
-        {
-            h.Append("<tr><td style=\"padding:24px 32px 0 32px;\">");
-            h.Append($"<img src=\"cid:{E(logo.ContentId)}\" alt=\"{E(logo.Alt)}\" width=\"{logo.Width}\" height=\"{logo.Height}\" style=\"display:block;border:0;outline:none;text-decoration:none;width:{logo.Width}px;height:{logo.Height}px;max-width:100%;\">");
-            h.Append("</td></tr>\n");
-        }
-
-        if (!string.IsNullOrWhiteSpace(c.Introduction))
-        {
-            h.Append($"<tr><td style=\"padding:24px 32px 8px 32px;{font}font-size:20px;line-height:28px;font-weight:600;color:{TextColor};\">{Multiline(c.Introduction)}</td></tr>\n");
-        }
-
-        h.Append("<tr><td style=\"padding:16px 32px;\">\n");
-        h.Append("<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr>");
-        h.Append($"<td align=\"center\" bgcolor=\"{c.ButtonColor}\" style=\"border-radius:4px;background-color:{c.ButtonColor};\">");
-        h.Append($"<a href=\"{E(c.Link)}\" target=\"_blank\" rel=\"noopener noreferrer\" style=\"display:inline-block;padding:12px 28px;{font}font-size:16px;line-height:20px;font-weight:600;color:#FFFFFF;text-decoration:none;border-radius:4px;\">{E(c.ButtonText)}</a>");
-        h.Append("</td></tr></table>\n</td></tr>\n");
-
-        if (!string.IsNullOrWhiteSpace(c.EmailText))
-        {
-            h.Append($"<tr><td style=\"padding:8px 32px;{font}font-size:15px;line-height:22px;color:{TextColor};\">{Multiline(c.EmailText)}</td></tr>\n");
-        }
-
-        if (c.ExpiryLine is not null)
-        {
-            h.Append($"<tr><td style=\"padding:8px 32px;{font}font-size:15px;line-height:22px;color:{TextColor};\"><strong>{E(c.ExpiryLine)}</strong></td></tr>\n");
-        }
-
-        h.Append($"<tr><td style=\"padding:8px 32px 16px 32px;{font}font-size:13px;line-height:18px;color:{MutedColor};\">{E(c.LinkFallback)}<br>");
-        h.Append($"<a href=\"{E(c.Link)}\" target=\"_blank\" rel=\"noopener noreferrer\" style=\"color:{MutedColor};word-break:break-all;\">{E(c.Link)}</a></td></tr>\n");
-
-        if (!string.IsNullOrWhiteSpace(c.Disclaimer) || c.PrivacyUrl is not null)
-        {
-            h.Append($"<tr><td style=\"padding:16px 32px 24px 32px;border-top:1px solid #E5E7EB;{font}font-size:12px;line-height:18px;color:{MutedColor};\">");
-            if (!string.IsNullOrWhiteSpace(c.Disclaimer))
-            {
-                h.Append(Multiline(c.Disclaimer));
+                // The second language starts under a rule, so a reader sees where their language begins.
+                h.Append($"<tr><td style=\"padding:16px 32px 0 32px;\"><div style=\"border-top:1px solid {BrandedMailLayout.BorderColor};font-size:1px;line-height:1px;\">&nbsp;</div></td></tr>\n");
             }
 
-            if (c.PrivacyUrl is not null)
+            if (!string.IsNullOrWhiteSpace(c.Introduction))
             {
-                if (!string.IsNullOrWhiteSpace(c.Disclaimer))
-                {
-                    h.Append("<br><br>");
-                }
-
-                h.Append($"<a href=\"{E(c.PrivacyUrl)}\" target=\"_blank\" rel=\"noopener noreferrer\" style=\"color:{MutedColor};\">{E(c.PrivacyLabel)}</a>");
+                h.Append(BrandedMailLayout.TextRow(Multiline(c.Introduction), "24px 32px 8px 32px", 20, 28, extraStyle: "font-weight:600;", language: lang));
             }
 
-            h.Append("</td></tr>\n");
+            h.Append($"<tr><td{(lang is null ? string.Empty : $" lang=\"{lang}\"")} style=\"padding:16px 32px;\">\n");
+            h.Append("<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr>");
+            h.Append($"<td align=\"center\" bgcolor=\"{layout.AccentColor}\" style=\"border-radius:4px;background-color:{layout.AccentColor};\">");
+            h.Append($"<a href=\"{E(link)}\" target=\"_blank\" rel=\"noopener noreferrer\" style=\"display:inline-block;padding:12px 28px;font-family:{BrandedMailLayout.FontStack};font-size:16px;line-height:20px;font-weight:600;color:{BrandedMailLayout.LightText};text-decoration:none;border-radius:4px;\">{E(c.ButtonText)}</a>");
+            h.Append("</td></tr></table>\n</td></tr>\n");
+
+            if (!string.IsNullOrWhiteSpace(c.EmailText))
+            {
+                h.Append(BrandedMailLayout.TextRow(Multiline(c.EmailText), language: lang));
+            }
+
+            if (c.ExpiryLine is not null)
+            {
+                h.Append(BrandedMailLayout.TextRow($"<strong>{E(c.ExpiryLine)}</strong>", language: lang));
+            }
+
+            h.Append(BrandedMailLayout.TextRow(
+                $"{E(c.LinkFallback)}<br><a href=\"{E(link)}\" target=\"_blank\" rel=\"noopener noreferrer\" style=\"color:{Muted};word-break:break-all;\">{E(link)}</a>",
+                "8px 32px 16px 32px", 13, 18, Muted, language: lang));
         }
 
-        h.Append("</table>\n</td></tr>\n</table>\n</body>\n</html>\n");
         return h.ToString();
     }
 
-    private static string RenderAttachment(Content c)
+    private static string? RenderFooter(IReadOnlyList<Content> contents, BrandedMailLayout layout, string? privacyUrl, bool bilingual)
     {
-        var h = new StringBuilder(2048);
+        var blocks = new List<string>();
+        foreach (var c in contents)
+        {
+            var block = new StringBuilder();
+            if (!string.IsNullOrWhiteSpace(c.Disclaimer))
+            {
+                block.Append(Multiline(c.Disclaimer));
+            }
+
+            if (privacyUrl is not null)
+            {
+                block.Append(block.Length > 0 ? "<br><br>" : string.Empty).Append(layout.FooterLink(privacyUrl, c.PrivacyLabel));
+            }
+
+            if (block.Length > 0)
+            {
+                blocks.Add(bilingual ? $"<div lang=\"{c.Language}\">{block}</div>" : block.ToString());
+            }
+        }
+
+        return blocks.Count == 0 ? null : string.Join("<br>\n", blocks);
+    }
+
+    private static string RenderAttachment(IReadOnlyList<Content> contents, BrandedMailLayout layout, string link)
+    {
+        const string Text = BrandedMailLayout.TextColor;
+        var first = contents[0];
+        var h = new StringBuilder(2048 * contents.Count);
         h.Append("<!DOCTYPE html>\n");
-        h.Append($"<html lang=\"{E(c.Language)}\" dir=\"ltr\">\n<head>\n<meta charset=\"utf-8\">\n");
+        h.Append($"<html lang=\"{E(first.Language)}\" dir=\"ltr\">\n<head>\n<meta charset=\"utf-8\">\n");
         h.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         h.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">\n");
         h.Append("<meta name=\"referrer\" content=\"no-referrer\">\n");
-        h.Append($"<title>{E(c.AttachmentTitle)}</title>\n<style>\n");
-        h.Append($"body{{margin:0;padding:24px 12px;background:{c.BackgroundColor};font-family:{FontStack};color:{TextColor};}}\n");
-        h.Append("main{max-width:560px;margin:0 auto;padding:32px;background:#FFFFFF;border:1px solid #E5E7EB;border-radius:8px;}\n");
-        h.Append("h1{margin:0 0 16px;font-size:22px;line-height:1.3;}\n");
+        h.Append($"<title>{E(first.AttachmentTitle)}</title>\n<style>\n");
+        h.Append($"body{{margin:0;padding:24px 12px;background:{layout.BackgroundColor};font-family:{BrandedMailLayout.FontStack};color:{Text};}}\n");
+        h.Append($"main{{max-width:560px;margin:0 auto;padding:32px;background:{BrandedMailLayout.CardColor};border:1px solid {BrandedMailLayout.BorderColor};border-radius:8px;}}\n");
+        h.Append("h1,h2{margin:0 0 16px;font-size:22px;line-height:1.3;}\n");
+        h.Append($"section+section{{margin-top:24px;padding-top:24px;border-top:1px solid {BrandedMailLayout.BorderColor};}}\n");
         h.Append("p{margin:0 0 16px;font-size:16px;line-height:1.5;}\n");
-        h.Append($"a.button{{display:inline-block;padding:12px 28px;background:{c.ButtonColor};color:#FFFFFF;font-weight:600;text-decoration:none;border-radius:4px;}}\n");
-        h.Append($"a.button:focus{{outline:3px solid {TextColor};outline-offset:2px;}}\n");
-        h.Append($".small{{font-size:13px;color:{MutedColor};overflow-wrap:anywhere;}}\n");
+        h.Append($"a.button{{display:inline-block;padding:12px 28px;background:{layout.AccentColor};color:{BrandedMailLayout.LightText};font-weight:600;text-decoration:none;border-radius:4px;}}\n");
+        h.Append($"a.button:focus{{outline:3px solid {Text};outline-offset:2px;}}\n");
+        h.Append($".small{{font-size:13px;color:{BrandedMailLayout.MutedColor};overflow-wrap:anywhere;}}\n");
         h.Append("</style>\n</head>\n<body>\n<main>\n");
-        h.Append($"<h1>{E(c.AttachmentTitle)}</h1>\n");
-        if (!string.IsNullOrWhiteSpace(c.Introduction))
+        for (var i = 0; i < contents.Count; i++)
         {
-            h.Append($"<p>{Multiline(c.Introduction)}</p>\n");
+            var c = contents[i];
+            var heading = i == 0 ? "h1" : "h2";
+            h.Append(contents.Count > 1 ? $"<section lang=\"{c.Language}\">\n" : "<section>\n");
+            h.Append($"<{heading}>{E(c.AttachmentTitle)}</{heading}>\n");
+            if (!string.IsNullOrWhiteSpace(c.Introduction))
+            {
+                h.Append($"<p>{Multiline(c.Introduction)}</p>\n");
+            }
+
+            h.Append($"<p>{E(c.AttachmentExplanation)}</p>\n");
+            h.Append($"<p><a class=\"button\" href=\"{E(link)}\" rel=\"noopener noreferrer\">{E(c.ButtonText)}</a></p>\n");
+            if (c.ExpiryLine is not null)
+            {
+                h.Append($"<p>{E(c.ExpiryLine)}</p>\n");
+            }
+
+            h.Append($"<p class=\"small\">{E(c.LinkFallback)}<br><a href=\"{E(link)}\" rel=\"noopener noreferrer\">{E(link)}</a></p>\n");
+            h.Append("</section>\n");
         }
 
-        h.Append($"<p>{E(c.AttachmentExplanation)}</p>\n");
-        h.Append($"<p><a class=\"button\" href=\"{E(c.Link)}\" rel=\"noopener noreferrer\">{E(c.ButtonText)}</a></p>\n");
-        if (c.ExpiryLine is not null)
-        {
-            h.Append($"<p>{E(c.ExpiryLine)}</p>\n");
-        }
-
-        h.Append($"<p class=\"small\">{E(c.LinkFallback)}<br><a href=\"{E(c.Link)}\" rel=\"noopener noreferrer\">{E(c.Link)}</a></p>\n");
         h.Append("</main>\n</body>\n</html>\n");
         return h.ToString();
     }
 
-    /// <summary>
-    /// HTML-encodes text for element content and quoted attribute values: the five markup characters
-    /// become entities, control characters other than tab and line feed are dropped, everything else
-    /// stays as UTF-8 (readable in the source, no entity soup for accented letters).
-    /// </summary>
-    internal static string E(string text)
-    {
-        var builder = new StringBuilder(text.Length + 16);
-        foreach (var c in text)
-        {
-            switch (c)
-            {
-                case '&': builder.Append("&amp;"); break;
-                case '<': builder.Append("&lt;"); break;
-                case '>': builder.Append("&gt;"); break;
-                case '"': builder.Append("&quot;"); break;
-                case '\'': builder.Append("&#39;"); break;
-                case '\t' or '\n': builder.Append(c); break;
-                default:
-                    if (!char.IsControl(c))
-                    {
-                        builder.Append(c);
-                    }
+    /// <summary>HTML-encodes untrusted text; see <see cref="BrandedMailLayout.E"/>.</summary>
+    internal static string E(string text) => BrandedMailLayout.E(text);
 
-                    break;
-            }
-        }
+    private static string Multiline(string text) => BrandedMailLayout.Multiline(text);
 
-        return builder.ToString();
-    }
+    private static string NormalizeNewLines(string text) => BrandedMailLayout.NormalizeNewLines(text);
 
-    private static string Multiline(string text) =>
-        string.Join("<br>\n", NormalizeNewLines(text).Split('\n').Select(E));
-
-    private static string NormalizeNewLines(string text) =>
-        text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
-
-    private static string SingleLine(string text) =>
-        string.Join(' ', NormalizeNewLines(text).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
-    private static double ContrastWithWhite(string color)
-    {
-        static double Channel(string hex)
-        {
-            var value = int.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture) / 255.0;
-            return value <= 0.04045 ? value / 12.92 : Math.Pow((value + 0.055) / 1.055, 2.4);
-        }
-
-        var luminance = (0.2126 * Channel(color[1..3])) + (0.7152 * Channel(color[3..5])) + (0.0722 * Channel(color[5..7]));
-        return 1.05 / (luminance + 0.05);
-    }
+    private static string SingleLine(string text) => BrandedMailLayout.SingleLine(text);
 }

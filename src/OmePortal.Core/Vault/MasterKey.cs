@@ -158,6 +158,28 @@ public sealed class MasterKey : IDisposable
         }
     }
 
+    /// <summary>Loads the master key from an existing key file (never creates one: for a key made elsewhere, such as the new key of a rotation).</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file does not hold a base64 256-bit key.</exception>
+    public static MasterKey Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new FileNotFoundException($"There is no master key file at '{fullPath}'.", fullPath);
+        }
+
+        return LoadFile(fullPath);
+    }
+
+    /// <summary>True when both keys are the same bytes (compared in constant time).</summary>
+    public bool SameKeyAs(MasterKey other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return CryptographicOperations.FixedTimeEquals(KeyBytes, other.KeyBytes);
+    }
+
     private static MasterKey LoadFile(string fullPath)
     {
         byte[] content = File.ReadAllBytes(fullPath);

@@ -19,7 +19,6 @@ public static class AccessExtensions
         builder.Services.AddOptions<PasscodeOptions>().BindConfiguration(PasscodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<RecipientSessions>();
         builder.Services.AddScoped<RecipientAccess>();
-        builder.Services.AddScoped<LoadedMessages>();
         builder.Services.AddScoped<Passcodes>();
         // The recipient cookie is the default: every page knows who (if anyone) is signed in.
         builder.Services.AddAuthentication(RecipientAuthenticationHandler.SchemeName)
@@ -32,7 +31,7 @@ public static class AccessExtensions
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                OmePortal.Web.Hosting.ClientAddress.PartitionKey(context),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = permitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
         return builder;

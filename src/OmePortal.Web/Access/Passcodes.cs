@@ -51,6 +51,7 @@ public sealed class Passcodes(
     MasterKeyHolder master,
     OutboxSignal outbox,
     RecipientAuditTrail audit,
+    RecipientLanguages languages,
     IOptions<PasscodeOptions> options,
     TimeProvider time)
 {
@@ -59,6 +60,10 @@ public sealed class Passcodes(
 
     private PasscodeOptions Options => options.Value;
 
+    /// <summary>
+    /// Starts a challenge for <paramref name="address"/>. The mail goes out in the language of the page that
+    /// asked for it (the request culture), kept with the queued mail because the request is gone by then.
+    /// </summary>
     public async Task<PasscodeStart> StartAsync(string address, Guid? messageId, CancellationToken cancellationToken)
     {
         address = AddressNormalizer.Normalize(address);
@@ -121,6 +126,7 @@ public sealed class Passcodes(
                 CreatedAt = now,
                 NextAttemptAt = now,
                 SealedPayload = SealForOutbox(code, challenge.ReferenceCode, challenge.ExpiresAt),
+                Language = RecipientLanguages.OfCurrentRequest(),
             });
             await audit.AddAsync(AuditEventKind.PasscodeSent, address, messageId, challenge.ReferenceCode, cancellationToken);
         }
@@ -187,6 +193,10 @@ public sealed class Passcodes(
 
         await db.RecipientLockouts.Where(l => l.Address == challenge.Address)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.ConsecutiveFailures, 0).SetProperty(l => l.CooldownUntil, (DateTimeOffset?)null), cancellationToken);
+
+        // Remembered only here, once the reader has proved the mailbox is theirs: a stranger typing an
+        // address into the sign-in page must not choose the language of someone else's mail.
+        await languages.RememberAsync(db, challenge.Address, RecipientLanguages.OfCurrentRequest(), cancellationToken);
         return new PasscodeCheck.Verified(challenge.Address, challenge.MessageId);
     }
 

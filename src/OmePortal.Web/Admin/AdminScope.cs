@@ -1,24 +1,30 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Data;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Admin;
 
 /// <summary>
 /// Who the signed-in admin is and which tenant they act for (scoped, filled by the admin middleware for
-/// every request under /admin before any page runs). EVERY admin query filters by <see cref="TenantId"/>;
-/// an id from the URL or a form that belongs to another tenant is answered 404.
+/// every request under /admin before any page runs). Admin queries read tenant rows through <see cref="Data"/>
+/// (or services handed <see cref="TenantId"/>, which go through <see cref="TenantDataExtensions.ForTenant"/>),
+/// never with a filter of their own; an id from the URL or a form that belongs to another tenant is answered 404.
 /// Reading a property without a signed-in admin throws: a page that forgot its policy fails closed.
 /// </summary>
 public sealed class AdminScope
 {
     private Guid _tenantId;
     private string? _actor;
+    private TenantData? _data;
 
     public bool IsSignedIn { get; private set; }
 
     /// <summary>The tenant the admin acts for: their own, or for a system admin the one they chose (else the oldest).</summary>
     public Guid TenantId => IsSignedIn ? _tenantId : throw NotSignedIn();
+
+    /// <summary>The rows of <see cref="TenantId"/>: every tenant-owned set, already filtered.</summary>
+    public TenantData Data => _data ?? throw NotSignedIn();
 
     /// <summary>The admin's email address, for the audit log.</summary>
     public string Actor => _actor ?? throw NotSignedIn();
@@ -68,6 +74,7 @@ public sealed class AdminScope
 
         UserId = userId;
         _tenantId = tenant.Id;
+        _data = db.ForTenant(tenant.Id);
         TenantSlug = tenant.Slug;
         TenantName = tenant.Name;
         _actor = identity.FindFirst(System.Security.Claims.ClaimTypes.Email)?.Value

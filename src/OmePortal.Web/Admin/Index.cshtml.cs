@@ -1,11 +1,10 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
-using OmePortal.Data;
 
 namespace OmePortal.Web.Admin;
 
 /// <summary>The admin's start page: a few counts for the tenant acted for and the way to each section.</summary>
-public sealed class AdminHomeModel(AdminScope scope, OmePortalDbContext db, TimeProvider time) : PageModel
+public sealed class AdminHomeModel(AdminScope scope, TimeProvider time) : PageModel
 {
     public int RecentMessages { get; private set; }
 
@@ -15,10 +14,10 @@ public sealed class AdminHomeModel(AdminScope scope, OmePortalDbContext db, Time
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        var tenantId = scope.TenantId;
+        var tenant = scope.Data;
         var since = time.GetUtcNow().AddDays(-30);
-        RecentMessages = await db.Messages.CountAsync(m => m.TenantId == tenantId && m.ReceivedAt >= since, cancellationToken);
-        Templates = await db.BrandTemplates.CountAsync(b => b.TenantId == tenantId, cancellationToken);
-        Admins = await db.Users.CountAsync(u => u.TenantId == tenantId, cancellationToken);
+        RecentMessages = await tenant.Messages.CountAsync(m => m.ReceivedAt >= since, cancellationToken);
+        Templates = await tenant.BrandTemplates.CountAsync(cancellationToken);
+        Admins = await tenant.Admins.CountAsync(cancellationToken);
     }
 }

@@ -54,6 +54,25 @@ public static class DevOutboxEndpoints
         return app;
     }
 
+    /// <summary>
+    /// <c>/dev/outbox</c> shows the mail the portal sent (passcodes included): it answers loopback clients
+    /// only, judged after the forwarded-headers step, so a client coming through a proxy is refused too.
+    /// </summary>
+    public static IApplicationBuilder UseDevOutboxLoopbackOnly(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/dev/outbox", StringComparison.OrdinalIgnoreCase)
+                && !IsLoopback(context.Connection.RemoteIpAddress))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+
+            await next();
+        });
+
+    private static bool IsLoopback(System.Net.IPAddress? remote) => remote is not null && System.Net.IPAddress.IsLoopback(remote);
+
     private static MemoryStream Decode(MimePart part)
     {
         var buffer = new MemoryStream();

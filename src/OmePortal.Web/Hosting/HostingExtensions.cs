@@ -15,6 +15,7 @@ public static class HostingExtensions
     {
         builder.Services.AddOptions<OmePortalOptions>().BindConfiguration(OmePortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
+        builder.AddReverseProxySupport();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton<PublicUrls>();
@@ -28,7 +29,7 @@ public static class HostingExtensions
         builder.Services.AddSingleton<Microsoft.Extensions.Localization.ResourceManagerStringLocalizerFactory>();
         builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.Extensions.Localization.IStringLocalizerFactory, CachingStringLocalizerFactory>());
         // Pages live beside their feature's code (Access/Code.cshtml); every page names its route with @page,
-        // so the root is the project and no URL depends on a folder (docs/ARCHITECTURE.md, "Layout").
+        // so the root is the project and no URL depends on a folder (docs/ARCHITECTURE.md §2).
         builder.Services.AddRazorPages(o => o.RootDirectory = "/").AddViewLocalization().AddDataAnnotationsLocalization(o =>
             o.DataAnnotationLocalizerProvider = (type, factory) =>
             {
@@ -48,6 +49,8 @@ public static class HostingExtensions
     /// <summary>Security headers (docs/ARCHITECTURE.md §11), localisation, static files, authentication.</summary>
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
+        // First: everything after it (HSTS, the rate limiters, the OpenID Connect redirect_uri) sees the real client and scheme.
+        app.UseForwardedHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler();
@@ -55,6 +58,7 @@ public static class HostingExtensions
         }
 
         app.UseStatusCodePages();
+        app.UseDevOutboxLoopbackOnly();
         app.Use(async (context, next) =>
         {
             var headers = context.Response.Headers;
@@ -97,9 +101,14 @@ public static class HostingExtensions
         return app;
     }
 
-    /// <summary>A redirect target that stays on this site (no scheme, no host, no "//" or "/\\" tricks).</summary>
-    public static bool IsLocal(string? url) =>
-        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
+    /// <summary>
+    /// A redirect target that stays on this site: the framework's rule for local URLs (no scheme or host,
+    /// no "//" or "/\\", no control character anywhere: browsers drop a TAB or newline, so "/\t/evil.example"
+    /// would become "//evil.example"), and a path from the root, never the "~/" form that only
+    /// <c>LocalRedirect</c> understands (passkeys.js and the OpenID Connect callback follow the URL as it is).
+    /// </summary>
+    public static bool IsLocal([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? url) =>
+        url is ['/', ..] && Microsoft.AspNetCore.Http.HttpResults.RedirectHttpResult.IsLocalUrl(url);
 
     /// <summary><c>GET /healthz</c>: 200 once start-up work is done and every listener is up, else 503.</summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)

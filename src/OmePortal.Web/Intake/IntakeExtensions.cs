@@ -13,6 +13,21 @@ public sealed class IntakeOptions
     /// <summary>Size limit for new tenants (bytes). OME allows 25–30 MB; Exchange up to 150 MB.</summary>
     [Range(1024, 1L << 31)]
     public long DefaultMaxMessageBytes { get; set; } = 30L * 1024 * 1024;
+
+    /// <summary>Recipients one message may have (distinct addresses, To + Cc + Bcc, or SMTP RCPT TO).</summary>
+    [Range(1, 10_000)]
+    public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>MIME entities (parts, multiparts, attached messages) one message may hold.</summary>
+    [Range(1, 100_000)]
+    public int MaxMimeParts { get; set; } = 1_000;
+
+    /// <summary>Header lines (folded lines counted one by one) over all the entities of one message.</summary>
+    [Range(10, 1_000_000)]
+    public int MaxHeaderLines { get; set; } = 10_000;
+
+    /// <summary>The limits the MIME parser enforces before it builds anything for a message.</summary>
+    public OmePortal.Core.Mime.MimeLimits MimeLimits => new(MaxRecipients, MaxMimeParts, MaxHeaderLines);
 }
 
 public static class IntakeExtensions

@@ -10,6 +10,7 @@ using OmePortal.Data;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Notifications;
+using OmePortal.Web.Tenancy;
 using OmePortal.Web.Vault;
 
 namespace OmePortal.Web.Intake;
@@ -26,6 +27,8 @@ public sealed partial class MessageIngestor(
     PublicUrls urls,
     OutboxSignal outbox,
     AuditLog audit,
+    AcceptedSenders senders,
+    Microsoft.Extensions.Options.IOptions<IntakeOptions> intake,
     TimeProvider time,
     ILogger<MessageIngestor> logger)
 {
@@ -51,7 +54,7 @@ public sealed partial class MessageIngestor(
         }
 
         request.Mime.Position = 0;
-        var outcome = MessageParser.Parse(request.Mime, request.EnvelopeRecipients, cancellationToken);
+        var outcome = MessageParser.Parse(request.Mime, request.EnvelopeRecipients, intake.Value.MimeLimits, cancellationToken);
         if (outcome is ParseOutcome.Failed failed)
         {
             return new IngestResult.Rejected(failed.Error, failed.Detail);
@@ -59,6 +62,13 @@ public sealed partial class MessageIngestor(
 
         var parsed = (ParseOutcome.Parsed)outcome;
         using var parsedMessage = parsed.Message; // its parts read from the caller's buffer
+        if (request.Source != IngestSource.Reply
+            && await senders.CheckAsync(tenant.Id, [.. parsedMessage.From.Mailboxes.Select(m => m.Address)], request.EnvelopeSender, cancellationToken) is SenderDecision.Refused refused)
+        {
+            // A portal reply's sender is the signed-in recipient (outside the tenant by nature); every other door is the tenant's own.
+            return new IngestResult.Rejected(IngestError.SenderNotAccepted, refused.Detail);
+        }
+
         var dedupeHash = DedupeHashFor(request, tenant.Id, parsed);
         if (dedupeHash is not null)
         {

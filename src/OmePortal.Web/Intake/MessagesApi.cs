@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 using OmePortal.Core.Intake;
+using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Web.Rules;
 
@@ -37,6 +38,7 @@ public static class MessagesApi
         MessageIngestor ingestor,
         MailFlowRules rules,
         OmePortalDbContext db,
+        Microsoft.Extensions.Options.IOptions<IntakeOptions> intake,
         CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType)
@@ -86,6 +88,12 @@ public static class MessagesApi
             return TooLarge(limit);
         }
 
+        // Before the rules look into it: a message of 50,000 parts or 100,000 header lines is refused in one pass.
+        if (MessageParser.CheckStructure(body, intake.Value.MimeLimits, cancellationToken) is { } tooComplex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, TitleOf(tooComplex.Error), tooComplex.Detail);
+        }
+
         // A caller that chose the protection has decided; otherwise the tenant's mail-flow rules do. A REST caller
         // always asked for protection, so a message no rule encrypts (or one a rule exempts) is still encrypted,
         // with the tenant default. A template or expiry given in the query wins over the rule's.
@@ -131,12 +139,15 @@ public static class MessagesApi
 
     /// <summary>
     /// Reads the body once into memory (the only whole copy intake keeps), stopping as soon as it
-    /// passes the limit. Returns null when it is too large.
+    /// passes the limit. Returns null when it is too large. The buffer grows with the bytes that
+    /// actually arrived: a declared Content-Length only caps the growth (so the last step is exact),
+    /// it never reserves memory for data a client has not sent.
     /// </summary>
     private static async Task<MemoryStream?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
-        var capacity = request.ContentLength is { } length and <= int.MaxValue ? (int)length : 64 * 1024;
-        var buffer = new MemoryStream(capacity);
+        const int InitialCapacity = 64 * 1024;
+        var declared = request.ContentLength is { } length and > 0 and <= int.MaxValue ? (int)length : (int?)null;
+        var buffer = new MemoryStream(Math.Min(InitialCapacity, declared ?? InitialCapacity));
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
         try
         {
@@ -147,6 +158,13 @@ public static class MessagesApi
                 {
                     await buffer.DisposeAsync();
                     return null;
+                }
+
+                var needed = (int)buffer.Length + read;
+                if (needed > buffer.Capacity)
+                {
+                    var grown = (int)Math.Min(Math.Max((long)buffer.Capacity * 2, needed), limit);
+                    buffer.Capacity = declared is int expected && needed <= expected ? Math.Min(grown, expected) : grown;
                 }
 
                 buffer.Write(chunk, 0, read);
@@ -174,6 +192,9 @@ public static class MessagesApi
         IngestError.TooLarge => "Message too large",
         IngestError.UnknownTemplate => "Unknown template",
         IngestError.InvalidExpiry => "Invalid expiry",
+        IngestError.SenderNotAccepted => "Sender not accepted",
+        IngestError.TooManyRecipients => "Too many recipients",
+        IngestError.TooComplex => "Message too complex",
         _ => "Invalid message",
     };
 

@@ -24,6 +24,7 @@ public sealed partial class NotificationDispatcher(
     IMailTransport transport,
     PublicUrls urls,
     MasterKeyHolder master,
+    RecipientLanguages languages,
     Readiness readiness,
     IOptions<NotificationOptions> options,
     TimeProvider time,
@@ -140,7 +141,11 @@ public sealed partial class NotificationDispatcher(
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    /// <summary>The notification of a protected message, or null (and the row finished) when the message was shredded.</summary>
+    /// <summary>
+    /// The notification of a protected message, or null (and the row finished) when the message was shredded.
+    /// Its language: one fixed when the mail was queued, else the one the recipient last used in the portal,
+    /// else the original's Content-Language, else the template's default.
+    /// </summary>
     private async Task<(MimeKit.MimeMessage Mail, Guid? MessageId)?> ComposeNotificationAsync(OmePortalDbContext db, MessageVault vault, OutboundMailRecord mail, CancellationToken cancellationToken)
     {
         var message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == mail.MessageId, cancellationToken);
@@ -163,9 +168,12 @@ public sealed partial class NotificationDispatcher(
         }
 
         var brand = await BrandOfTemplateAsync(db, message.TemplateId, cancellationToken);
+        var language = mail.Language
+            ?? await languages.RememberedAsync(db, mail.ToAddress, cancellationToken)
+            ?? await ContentLanguageAsync(db, vault, message, cancellationToken);
         return (NotificationComposer.Compose(new NotificationRequest(
             brand,
-            Language: null,
+            Language: language,
             RecipientAddress: mail.ToAddress,
             SenderAddress: message.SenderAddress,
             SenderName: null,
@@ -192,8 +200,22 @@ public sealed partial class NotificationDispatcher(
                 .OrderByDescending(m => m.ReceivedAt).Select(m => m.TemplateId).FirstAsync(cancellationToken);
         var brand = await BrandOfTemplateAsync(db, templateId, cancellationToken);
         return (PasscodeMailComposer.Compose(
-            new PasscodeMailRequest(brand, Language: null, mail.ToAddress, code, reference, expiresAt, options.Value.FromAddress, options.Value.FromName),
+            new PasscodeMailRequest(brand, Language: mail.Language, mail.ToAddress, code, reference, expiresAt, options.Value.FromAddress, options.Value.FromName),
             time.GetUtcNow()), mail.MessageId);
+    }
+
+    /// <summary>The original's Content-Language (null when it has none the portal can write, or it was shredded meanwhile).</summary>
+    private static async Task<string?> ContentLanguageAsync(OmePortalDbContext db, MessageVault vault, MessageRecord message, CancellationToken cancellationToken)
+    {
+        if (await vault.OpenBlobAsync(db, message, BlobPurpose.Content, cancellationToken) is not VaultReadResult.Opened opened)
+        {
+            return null;
+        }
+
+        await using (opened.Plaintext)
+        {
+            return await RecipientLanguages.ContentLanguageOfAsync(opened.Plaintext, cancellationToken);
+        }
     }
 
     private static async Task<BrandTemplate> BrandOfTemplateAsync(OmePortalDbContext db, Guid templateId, CancellationToken cancellationToken)

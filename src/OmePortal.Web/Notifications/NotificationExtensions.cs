@@ -14,6 +14,7 @@ public static class NotificationExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<RecipientLanguages>();
         builder.Services.AddSingleton<IMailTransport>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<NotificationOptions>>().Value;

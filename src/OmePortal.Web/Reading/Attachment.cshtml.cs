@@ -20,12 +20,13 @@ public sealed class AttachmentModel(RecipientAccess access, MessageReader reader
     public async Task<IActionResult> OnGetAsync(Guid id, int index, CancellationToken cancellationToken)
     {
         ReadingHeaders.NoStore(Response);
-        switch (await access.DecideAsync(id, User, cancellationToken))
+        var result = await access.DecideAsync(id, User, cancellationToken);
+        switch (result.Decision)
         {
             case AccessDecision.Granted { Protection: ProtectionLevel.DoNotForward }:
                 return Refuse(new Unavailable(UnavailableKind.DownloadRefused, MessageId: id));
             case AccessDecision.Granted granted:
-                var opened = await reader.OpenSummaryAsync(granted, cancellationToken);
+                var opened = await reader.OpenSummaryAsync(result, cancellationToken);
                 var entry = opened?.Model.Attachments.FirstOrDefault(a => a.Index == index);
                 if (opened is null || entry is null || entry.ContentOffset < 0)
                 {
@@ -35,7 +36,7 @@ public sealed class AttachmentModel(RecipientAccess access, MessageReader reader
                 var content = await reader.OpenContentAsync(opened, cancellationToken);
                 if (content is null)
                 {
-                    return Refuse(Unavailable.For(await access.DecideAsync(id, User, cancellationToken)));
+                    return Refuse(Unavailable.For((await access.DecideAsync(id, User, cancellationToken)).Decision, id));
                 }
 
                 Response.RegisterForDispose(content);
@@ -57,7 +58,7 @@ public sealed class AttachmentModel(RecipientAccess access, MessageReader reader
             case AccessDecision.NeedsSignIn:
                 return Redirect(ReadingEndpoints.SignInUrl(ReadingEndpoints.MessageUrl(id)));
             case var refused:
-                return Refuse(Unavailable.For(refused));
+                return Refuse(Unavailable.For(refused, id));
         }
     }
 

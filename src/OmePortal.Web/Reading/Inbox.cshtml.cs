@@ -22,7 +22,7 @@ public sealed class InboxModel(MessageReader reader) : PageModel
         }
 
         Address = address;
-        Inbox = await reader.InboxAsync(address, pageNumber ?? 1, cancellationToken);
+        Inbox = await reader.InboxAsync(address, User.RecipientSignInMethod(), pageNumber ?? 1, cancellationToken);
         return Page();
     }
 }

@@ -36,24 +36,25 @@ public sealed class MessageModel(RecipientAccess access, MessageReader reader) :
     public async Task<IActionResult> OnGetAsync(Guid id, string? images, CancellationToken cancellationToken)
     {
         ReadingHeaders.NoStore(Response);
-        switch (await access.DecideAsync(id, User, cancellationToken))
+        var result = await access.DecideAsync(id, User, cancellationToken);
+        switch (result.Decision)
         {
-            case AccessDecision.Granted granted:
-                Message = await reader.OpenSummaryAsync(granted, cancellationToken);
+            case AccessDecision.Granted:
+                Message = await reader.OpenSummaryAsync(result, cancellationToken);
                 if (Message is null)
                 {
                     // Shredded between the decision and the decryption: the decision now says why.
-                    return Refuse(Unavailable.For(await access.DecideAsync(id, User, cancellationToken)));
+                    return Refuse(Unavailable.For((await access.DecideAsync(id, User, cancellationToken)).Decision, id));
                 }
 
                 ShowImages = images == "1";
                 await reader.MarkViewedAsync(Message, cancellationToken);
-                (Thread, SentByReader) = await reader.ConversationAsync(Message, cancellationToken);
+                (Thread, SentByReader) = await reader.ConversationAsync(Message, User.RecipientSignInMethod(), cancellationToken);
                 return Page();
             case AccessDecision.NeedsSignIn:
                 return Redirect(ReadingEndpoints.SignInUrl(Request.Path + Request.QueryString));
             case var refused:
-                return Refuse(Unavailable.For(refused));
+                return Refuse(Unavailable.For(refused, id));
         }
     }
 

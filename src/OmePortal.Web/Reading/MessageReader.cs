@@ -12,7 +12,13 @@ using OmePortal.Web.Vault;
 namespace OmePortal.Web.Reading;
 
 /// <summary>A message opened for a reader whom <see cref="Access.RecipientAccess"/> granted access.</summary>
-public sealed record OpenedMessage(AccessDecision.Granted Access, MessageRecord Record, RenderModel Model);
+/// <param name="Result">The granted access result it was opened from, with the rows the decision loaded.</param>
+public sealed record OpenedMessage(AccessResult Result, RenderModel Model)
+{
+    public AccessDecision.Granted Access { get; } = Result.Granted;
+
+    public MessageRecord Record { get; } = Result.GrantedMessage;
+}
 
 /// <summary>
 /// What the body frame shows: the message (a summary when <see cref="Html"/> is set, else the full model)
@@ -29,6 +35,9 @@ public enum ListedState
     Readable,
     Expired,
     Revoked,
+
+    /// <summary>The reader's sign-in method is one the message's brand turned off.</summary>
+    NeedsOtherSignIn,
 }
 
 /// <summary>One line of the inbox or of a thread. <see cref="Subject"/> and <see cref="SenderName"/> come from the decrypted render model (null when not readable).</summary>
@@ -49,30 +58,30 @@ public sealed record InboxPage(IReadOnlyList<ListedMessage> Messages, int Page, 
 
 /// <summary>
 /// Reads protected messages for signed-in recipients: the render model, the original MIME (for
-/// attachments), the inbox and the thread. Opening a message takes an
-/// <see cref="AccessDecision.Granted"/>, so nothing here can be reached without asking the access decision first;
-/// the lists apply <see cref="AccessPolicy"/> to every row themselves.
+/// attachments), the inbox and the thread. Opening a message takes an <see cref="AccessResult"/> whose
+/// decision is <see cref="AccessDecision.Granted"/> (anything else throws), so nothing here can be reached
+/// without asking the access decision first, and the row it loaded is the row opened; the lists apply
+/// <see cref="AccessPolicy"/> to every row themselves.
 /// </summary>
-public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, LoadedMessages loaded, AuditLog audit, TimeProvider time)
+public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, RecipientAccess access, AuditLog audit, TimeProvider time)
 {
     public const int PageSize = 25;
 
     /// <summary>Loads the message and decrypts its render model; null when it was shredded meanwhile.</summary>
-    public Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, CancellationToken cancellationToken) =>
-        OpenAsync(access, summary: false, cancellationToken);
+    public Task<OpenedMessage?> OpenAsync(AccessResult granted, CancellationToken cancellationToken) =>
+        OpenAsync(granted, summary: false, cancellationToken);
 
     /// <summary>
-    /// As <see cref="OpenAsync(AccessDecision.Granted, CancellationToken)"/>, but the render model without its
+    /// As <see cref="OpenAsync(AccessResult, CancellationToken)"/>, but the render model without its
     /// bodies (<see cref="RenderModelSerializer.DeserializeSummary"/>): for everything but the body frame and replies.
     /// </summary>
-    public Task<OpenedMessage?> OpenSummaryAsync(AccessDecision.Granted access, CancellationToken cancellationToken) =>
-        OpenAsync(access, summary: true, cancellationToken);
+    public Task<OpenedMessage?> OpenSummaryAsync(AccessResult granted, CancellationToken cancellationToken) =>
+        OpenAsync(granted, summary: true, cancellationToken);
 
-    private async Task<OpenedMessage?> OpenAsync(AccessDecision.Granted access, bool summary, CancellationToken cancellationToken)
+    private async Task<OpenedMessage?> OpenAsync(AccessResult granted, bool summary, CancellationToken cancellationToken)
     {
-        var record = await RecordAsync(access, cancellationToken);
-        var model = record is null ? null : await ReadRenderModelAsync(record, summary, cancellationToken);
-        return model is null ? null : new OpenedMessage(access, record!, model);
+        var model = await ReadRenderModelAsync(granted.GrantedMessage, summary, cancellationToken);
+        return model is null ? null : new OpenedMessage(granted, model);
     }
 
     /// <summary>
@@ -81,14 +90,9 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     /// model is a summary. A text-only message, or one to be sanitised again, comes as a full model.
     /// Null when the message was shredded meanwhile.
     /// </summary>
-    public async Task<OpenedBody?> OpenBodyAsync(AccessDecision.Granted access, CancellationToken cancellationToken)
+    public async Task<OpenedBody?> OpenBodyAsync(AccessResult granted, CancellationToken cancellationToken)
     {
-        var record = await RecordAsync(access, cancellationToken);
-        if (record is null)
-        {
-            return null;
-        }
-
+        var record = granted.GrantedMessage;
         var read = await ReadJsonAsync<(RenderModel? Model, PooledUtf8? Html)>(record, static json =>
         {
             var summary = RenderModelSerializer.DeserializeSummary(json);
@@ -103,18 +107,13 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
 
         if (read.Value.Model is { } model)
         {
-            return new OpenedBody(new OpenedMessage(access, record, model), read.Value.Html);
+            return new OpenedBody(new OpenedMessage(granted, model), read.Value.Html);
         }
 
         // Sanitised under an older policy: the full path builds it again.
         var full = await ReadRenderModelAsync(record, summary: false, cancellationToken);
-        return full is null ? null : new OpenedBody(new OpenedMessage(access, record, full), null);
+        return full is null ? null : new OpenedBody(new OpenedMessage(granted, full), null);
     }
-
-    private async Task<MessageRecord?> RecordAsync(AccessDecision.Granted access, CancellationToken cancellationToken) =>
-        loaded.Take(access.MessageId)
-            ?? await db.Messages.AsNoTracking().Include(m => m.Recipients.Where(r => r.Id == access.RecipientId))
-                .SingleOrDefaultAsync(m => m.Id == access.MessageId, cancellationToken);
 
     /// <summary>
     /// The decrypted original MIME of an opened message: a seekable stream (dispose it), or null when
@@ -145,7 +144,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     public Task MarkViewedAsync(OpenedMessage message, CancellationToken cancellationToken)
     {
         var access = message.Access;
-        if (message.Record.Recipients.Any(r => r.Id == access.RecipientId && r.FirstViewedAt is not null))
+        if (message.Result.ReadersRecipientRows.Any(r => r.Id == access.RecipientId && r.FirstViewedAt is not null))
         {
             // A page view of a message already read must not take the database's write lock.
             return Task.CompletedTask;
@@ -180,7 +179,8 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     /// row is decided by <see cref="AccessPolicy"/> with the same facts as <see cref="Access.RecipientAccess"/>;
     /// only readable rows are decrypted (at most <see cref="PageSize"/>).
     /// </summary>
-    public async Task<InboxPage> InboxAsync(string address, int page, CancellationToken cancellationToken)
+    /// <param name="sessionMethod">How the reader signed in (<see cref="RecipientPrincipal.RecipientSignInMethod"/>): rows whose brand turned it off are listed closed.</param>
+    public async Task<InboxPage> InboxAsync(string address, string? sessionMethod, int page, CancellationToken cancellationToken)
     {
         address = AddressNormalizer.Normalize(address);
         var query = db.Messages.AsNoTracking().Where(m => m.Recipients.Any(r => r.Address == address));
@@ -189,7 +189,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         page = Math.Clamp(page, 1, pageCount);
         var rows = await Rows(query.OrderByDescending(m => m.ReceivedAt).ThenByDescending(m => m.Id)
             .Skip((page - 1) * PageSize).Take(PageSize), address, cancellationToken);
-        return new InboxPage(await ListAsync(rows, address, cancellationToken), page, pageCount, total);
+        return new InboxPage(await ListAsync(rows, address, sessionMethod, cancellationToken), page, pageCount, total);
     }
 
     /// <summary>
@@ -197,16 +197,18 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
     /// them that they may open, oldest first (itself included), and the ids of the messages they sent
     /// in it (newest first; for <see cref="Revocation.SenderRevocation"/>). One query serves both.
     /// </summary>
-    public async Task<Conversation> ConversationAsync(OpenedMessage message, CancellationToken cancellationToken)
+    /// <param name="sessionMethod">How the reader signed in: messages whose brand turned it off are left out of the thread.</param>
+    public async Task<Conversation> ConversationAsync(OpenedMessage message, string? sessionMethod, CancellationToken cancellationToken)
     {
         var address = AddressNormalizer.Normalize(message.Access.Address);
         var conversation = message.Record.ConversationId;
         var id = message.Record.Id;
-        if (!(loaded.OthersInConversation(id) ?? await OthersInConversation.For(db)(db, conversation, id, cancellationToken)))
+        if (!(message.Result.OthersInConversation ?? await OthersInConversation.For(db)(db, conversation, id, cancellationToken)))
         {
-            // Most messages are a conversation of one: a far simpler query says so, and the reader was just let in.
-            var only = await ListAsync([new Row(message.Record, [.. message.Record.Recipients.Where(r => r.Address == address)
-                .Select(r => new Mine(r.Id, r.RevokedAt != null, r.FirstViewedAt != null))])], address, cancellationToken, known: message);
+            // Most messages are a conversation of one: the access decision said so, and the reader was just let in.
+            var only = await ListAsync([new Row(message.Record, [.. message.Result.ReadersRecipientRows.Where(r => r.Address == address)
+                .Select(r => new Mine(r.Id, r.RevokedAt != null, r.FirstViewedAt != null))], message.Result.AllowedMethods)],
+                address, sessionMethod, cancellationToken, known: message);
             return new Conversation(only, message.Record.SenderAddress == address ? [id] : []);
         }
 
@@ -217,7 +219,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         List<Guid> sent = [.. rows.Where(r => r.Message.SenderAddress == address).Select(r => r.Message.Id)];
         rows.RemoveAll(r => r.Mine.Count == 0);
         rows.Reverse();
-        var listed = await ListAsync(rows, address, cancellationToken, known: message);
+        var listed = await ListAsync(rows, address, sessionMethod, cancellationToken, known: message);
         return new Conversation([.. listed.Where(m => m.State == ListedState.Readable)], sent);
     }
 
@@ -225,16 +227,21 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         static () => EF.CompileAsyncQuery((OmePortalDbContext db, Guid conversation, Guid id, CancellationToken _) =>
             db.Messages.Any(m => m.ConversationId == conversation && m.Id != id)));
 
-    private static Task<List<Row>> Rows(IQueryable<MessageRecord> query, string address, CancellationToken cancellationToken) =>
-        query.Select(m => new Row(
+    /// <summary>The rows of <paramref name="query"/> with the reader's recipient rows and the sign-in methods of each one's brand.</summary>
+    private async Task<List<Row>> Rows(IQueryable<MessageRecord> query, string address, CancellationToken cancellationToken)
+    {
+        var found = await query.Select(m => new LoadedRow(
                 m,
                 m.Recipients.Where(r => r.Address == address)
                     .Select(r => new Mine(r.Id, r.RevokedAt != null, r.FirstViewedAt != null))
-                    .ToList()))
+                    .ToList(),
+                db.BrandTemplates.Where(t => t.Id == m.TemplateId).Select(t => t.Json).FirstOrDefault()))
             .ToListAsync(cancellationToken);
+        return [.. found.Select(f => new Row(f.Message, f.Mine, RecipientAccess.AllowedMethods(f.TemplateJson)))];
+    }
 
     /// <param name="known">A message already decrypted for this request: its row reuses that render model.</param>
-    private async Task<List<ListedMessage>> ListAsync(List<Row> rows, string address, CancellationToken cancellationToken, OpenedMessage? known = null)
+    private async Task<List<ListedMessage>> ListAsync(List<Row> rows, string address, string? sessionMethod, CancellationToken cancellationToken, OpenedMessage? known = null)
     {
         var now = time.GetUtcNow();
         var listed = new List<ListedMessage>(rows.Count);
@@ -242,14 +249,16 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         {
             var m = row.Message;
             var facts = new MessageFacts(
-                m.Id, m.Protection, m.SenderAddress, m.ExpiresAt, m.WrappedKey is null, SignInMethods.Passcode,
+                m.Id, m.Protection, m.SenderAddress, m.ExpiresAt, m.WrappedKey is null, row.AllowedMethods,
                 [.. row.Mine.Select(r => new RecipientFacts(r.Id, address, r.Revoked))]);
             var read = row.Mine.Any(r => r.Viewed);
-            var state = AccessPolicy.Decide(facts, address, now) switch
+            var reader = new SignedInReader(address, access.SessionMethod(sessionMethod, m.TenantId));
+            var state = AccessPolicy.Decide(facts, reader, now) switch
             {
                 AccessDecision.Granted => ListedState.Readable,
                 AccessDecision.Expired => ListedState.Expired,
                 AccessDecision.Revoked => ListedState.Revoked,
+                AccessDecision.NeedsOtherSignIn => ListedState.NeedsOtherSignIn,
                 AccessDecision.NeedsSignIn or AccessDecision.NotARecipient => (ListedState?)null,
                 _ => throw new System.Diagnostics.UnreachableException(),
             };
@@ -411,7 +420,9 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Loa
         }
     }
 
-    private sealed record Row(MessageRecord Message, List<Mine> Mine);
+    private sealed record LoadedRow(MessageRecord Message, List<Mine> Mine, string? TemplateJson);
+
+    private sealed record Row(MessageRecord Message, List<Mine> Mine, SignInMethods AllowedMethods);
 
     private sealed record Mine(Guid Id, bool Revoked, bool Viewed);
 }

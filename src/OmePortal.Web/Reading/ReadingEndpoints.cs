@@ -12,7 +12,8 @@ namespace OmePortal.Web.Reading;
 /// <summary>
 /// The body frame (<c>/messages/{id}/body</c>) and inline images (<c>/messages/{id}/inline/{index}</c>).
 /// Both ask <see cref="RecipientAccess"/> and answer anything but Granted with a redirect to sign-in
-/// (nobody signed in) or 404 (everything else), so a stranger learns nothing.
+/// (nobody signed in), 403 (a recipient signed in a way the brand turned off: the message page says
+/// which ways it allows) or 404 (everything else), so a stranger learns nothing.
 /// </summary>
 internal static class ReadingEndpoints
 {
@@ -38,10 +39,11 @@ internal static class ReadingEndpoints
         CancellationToken cancellationToken)
     {
         ReadingHeaders.NoStore(http.Response);
-        switch (await access.DecideAsync(id, http.User, cancellationToken))
+        var result = await access.DecideAsync(id, http.User, cancellationToken);
+        switch (result.Decision)
         {
             case AccessDecision.Granted granted:
-                using (var body = await reader.OpenBodyAsync(granted, cancellationToken))
+                using (var body = await reader.OpenBodyAsync(result, cancellationToken))
                 {
                     if (body is null)
                     {
@@ -54,6 +56,8 @@ internal static class ReadingEndpoints
                 return Results.Empty;
             case AccessDecision.NeedsSignIn:
                 return Results.Redirect(SignInUrl(MessageUrl(id)));
+            case AccessDecision.NeedsOtherSignIn:
+                return Results.StatusCode(StatusCodes.Status403Forbidden);
             default:
                 return Results.NotFound();
         }
@@ -95,10 +99,11 @@ internal static class ReadingEndpoints
             user = ticketUser;
         }
 
-        switch (await access.DecideAsync(id, user, cancellationToken))
+        var result = await access.DecideAsync(id, user, cancellationToken);
+        switch (result.Decision)
         {
-            case AccessDecision.Granted granted:
-                var opened = await reader.OpenSummaryAsync(granted, cancellationToken);
+            case AccessDecision.Granted:
+                var opened = await reader.OpenSummaryAsync(result, cancellationToken);
                 var entry = opened?.Model.Attachments.FirstOrDefault(a => a.Index == index);
                 if (opened is null || entry is null || !BodyDocument.IsInlineImage(entry) || entry.ContentOffset < 0)
                 {
@@ -117,6 +122,8 @@ internal static class ReadingEndpoints
                 return Results.Stream(AttachmentContent.OpenDecoded(content, entry), entry.ContentType);
             case AccessDecision.NeedsSignIn:
                 return Results.Redirect(SignInUrl(MessageUrl(id)));
+            case AccessDecision.NeedsOtherSignIn:
+                return Results.StatusCode(StatusCodes.Status403Forbidden);
             default:
                 return Results.NotFound();
         }
@@ -135,9 +142,11 @@ internal static class ReadingEndpoints
             return null;
         }
 
+        // The method too: the ticket stands for the session, and the brand's sign-in choices bind it here as on the page.
         var identity = new ClaimsIdentity(
             [
                 new Claim(RecipientAuthenticationHandler.AddressClaim, session.Address),
+                new Claim(RecipientAuthenticationHandler.MethodClaim, session.Method),
                 new Claim(RecipientAuthenticationHandler.SessionClaim, session.Id.ToString()),
             ],
             RecipientAuthenticationHandler.SchemeName);

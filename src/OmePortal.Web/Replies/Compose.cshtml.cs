@@ -19,7 +19,7 @@ public enum ComposeState
 {
     Form,
 
-    /// <summary>Not readable (not a recipient, expired, revoked): the reading pages' refusal.</summary>
+    /// <summary>Not readable (not a recipient, expired, revoked, signed in a way the brand turned off): the reading pages' refusal.</summary>
     Unavailable,
 
     /// <summary>Forward of a Do-Not-Forward message (403).</summary>
@@ -30,6 +30,9 @@ public enum ComposeState
 
     /// <summary>A reply that would go to nobody.</summary>
     NoRecipients,
+
+    /// <summary>Over a reply quota (429) or the tenant's storage for replies (507): nothing stored, nothing sent.</summary>
+    QuotaExceeded,
 }
 
 /// <summary>A message of the error summary, linked to the field it is about.</summary>
@@ -62,6 +65,9 @@ public sealed class ComposeModel(
     public ComposeState State { get; private set; } = ComposeState.Form;
 
     public Unavailable? Refusal { get; private set; }
+
+    /// <summary>With <see cref="ComposeState.QuotaExceeded"/>: the quota and its limit.</summary>
+    public ReplySendResult.QuotaExceeded? Quota { get; private set; }
 
     public Guid MessageId { get; private set; }
 
@@ -160,7 +166,7 @@ public sealed class ComposeModel(
         }
 
         var texts = Texts();
-        switch (await composer.SendAsync(opened, Plan!, Body, texts, form.Uploads, cancellationToken))
+        switch (await composer.SendAsync(opened, Plan!, Body, texts, form.Uploads, SessionId(), cancellationToken))
         {
             case ReplySendResult.Sent:
                 Response.Headers.Location = $"{MessageUrl}?sent=1";
@@ -170,7 +176,15 @@ public sealed class ComposeModel(
                 Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
                 return Page();
             case ReplySendResult.OriginalGone:
-                return Unavailable(await access.DecideAsync(MessageId, User, cancellationToken));
+                return Unavailable((await access.DecideAsync(MessageId, User, cancellationToken)).Decision);
+            case ReplySendResult.QuotaExceeded { Quota: ReplyQuota.ForwardNewRecipients } quota:
+                // The person can fix this one: the form again, with what they wrote.
+                Errors.Add(new FieldError(ReplyFormReader.ToField, text["ErrorForwardNewRecipients", quota.Limit]));
+                Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                return Page();
+            case ReplySendResult.QuotaExceeded quota:
+                Quota = quota;
+                return Show(ComposeState.QuotaExceeded, quota.Quota == ReplyQuota.TenantStorage ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status429TooManyRequests);
             case ReplySendResult.Failed:
                 Errors.Add(new FieldError(ReplyFormReader.BodyField, text["ErrorSendFailed"]));
                 Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -191,7 +205,8 @@ public sealed class ComposeModel(
 
         MessageId = id;
         Mode = mode;
-        var decision = await access.DecideAsync(id, User, HttpContext.RequestAborted);
+        var result = await access.DecideAsync(id, User, HttpContext.RequestAborted);
+        var decision = result.Decision;
         switch (decision)
         {
             case AccessDecision.Granted granted:
@@ -201,26 +216,29 @@ public sealed class ComposeModel(
                     return (Show(ComposeState.ForwardRefused, StatusCodes.Status403Forbidden), null);
                 }
 
-                var opened = await reader.OpenAsync(granted, HttpContext.RequestAborted);
+                var opened = await reader.OpenAsync(result, HttpContext.RequestAborted);
                 if (opened is null)
                 {
                     // Shredded between the decision and the decryption: the decision now says why.
-                    return (Unavailable(await access.DecideAsync(id, User, HttpContext.RequestAborted)), null);
+                    return (Unavailable((await access.DecideAsync(id, User, HttpContext.RequestAborted)).Decision), null);
                 }
 
                 return (null, opened);
             case AccessDecision.NeedsSignIn:
                 return (Redirect(ReadingEndpoints.SignInUrl(Request.Path + Request.QueryString)), null);
-            case AccessDecision.NotARecipient or AccessDecision.Expired or AccessDecision.Revoked:
+            case AccessDecision.NeedsOtherSignIn or AccessDecision.NotARecipient or AccessDecision.Expired or AccessDecision.Revoked:
                 return (Unavailable(decision), null);
             default:
                 throw new System.Diagnostics.UnreachableException();
         }
     }
 
+    /// <summary>The recipient session this request came with (the recipient policy guarantees one).</summary>
+    private Guid SessionId() => Guid.Parse(User.FindFirst(RecipientAuthenticationHandler.SessionClaim)!.Value);
+
     private PageResult Unavailable(AccessDecision decision)
     {
-        Refusal = Reading.Unavailable.For(decision);
+        Refusal = Reading.Unavailable.For(decision, MessageId);
         return Show(ComposeState.Unavailable, Refusal.StatusCode);
     }
 

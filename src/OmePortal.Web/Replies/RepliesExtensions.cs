@@ -9,6 +9,7 @@ public static class RepliesExtensions
     {
         builder.Services.AddOptions<RepliesOptions>().BindConfiguration(RepliesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<ReplyComposer>();
+        builder.Services.AddScoped<ReplyQuotas>();
         builder.Services.AddScoped<ReplyFormReader>();
         return builder;
     }

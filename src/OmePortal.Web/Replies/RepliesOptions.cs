@@ -26,4 +26,27 @@ public sealed class RepliesOptions
     /// <summary>Addresses a forward may go to.</summary>
     [Range(1, 500)]
     public int MaxForwardRecipients { get; set; } = 20;
+
+    /// <summary>Replies and forwards one recipient session may send in an hour (issue 18: a recipient is an outsider).</summary>
+    [Range(1, 10_000)]
+    public int MaxPerSessionPerHour { get; set; } = 10;
+
+    /// <summary>Replies and forwards one address may send in an hour, across its sessions.</summary>
+    [Range(1, 10_000)]
+    public int MaxPerAddressPerHour { get; set; } = 10;
+
+    /// <summary>
+    /// Distinct addresses outside their conversation that one address (and one session) may write to in a day.
+    /// People already in the conversation do not count, so replies never do.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxNewRecipientsPerDay { get; set; } = 50;
+
+    /// <summary>Addresses outside the conversation one forward may add (of at most <see cref="MaxForwardRecipients"/>).</summary>
+    [Range(1, 500)]
+    public int MaxForwardNewRecipients { get; set; } = 10;
+
+    /// <summary>Bytes that portal replies and forwards may occupy in one tenant (their MIME size, until shredded); 0 means unlimited.</summary>
+    [Range(typeof(long), "0", "9223372036854775807")]
+    public long TenantStorageQuotaBytes { get; set; }
 }

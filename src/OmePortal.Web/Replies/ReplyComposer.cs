@@ -25,6 +25,12 @@ public abstract record ReplySendResult
     /// <summary>The original was shredded while the reply was being written.</summary>
     public sealed record OriginalGone : ReplySendResult;
 
+    /// <summary>
+    /// Over one of the reply quotas (<see cref="ReplyQuotas"/>): nothing was stored or sent. <see cref="ReplyQuota.TenantStorage"/>
+    /// is the tenant's storage (507); the others are the sender's (429).
+    /// </summary>
+    public sealed record QuotaExceeded(ReplyQuota Quota, long Limit) : ReplySendResult;
+
     /// <summary>Intake refused the message for another reason (logged).</summary>
     public sealed record Failed : ReplySendResult;
 }
@@ -39,6 +45,7 @@ public sealed partial class ReplyComposer(
     MessageIngestor ingestor,
     MessageReader reader,
     AuditLog audit,
+    ReplyQuotas quotas,
     PublicUrls urls,
     TimeProvider time,
     IOptions<RepliesOptions> options,
@@ -52,15 +59,27 @@ public sealed partial class ReplyComposer(
         return new ReplyFormLimits(settings.MaxAttachments, Math.Min(settings.MaxAttachmentBytes, tenantMax), settings.MaxBodyChars);
     }
 
+    /// <summary>
+    /// Sends the reply from the recipient session <paramref name="sessionId"/>, within the reply quotas: a post
+    /// over one stores nothing and sends nothing, and the refusal is audited.
+    /// </summary>
     public async Task<ReplySendResult> SendAsync(
         OpenedMessage original,
         ReplyPlan plan,
         string body,
         ReplyTexts texts,
         IReadOnlyList<ReplyUpload> uploads,
+        Guid sessionId,
         CancellationToken cancellationToken)
     {
         var record = original.Record;
+        var quota = await quotas.CheckBeforeSendAsync(record, plan, original.Access.Address, sessionId, cancellationToken);
+        if (quota is ReplyQuotaCheck.Exceeded exceeded)
+        {
+            return await RefuseAsync(original, plan, exceeded.Quota, exceeded.Limit, cancellationToken);
+        }
+
+        var newRecipients = ((ReplyQuotaCheck.Within)quota).NewRecipients;
         var facts = OriginalMessage.FromRenderModel(original.Model, record.SenderAddress);
         var attachments = new List<ReplyAttachment>();
         Stream? content = null;
@@ -87,6 +106,11 @@ public sealed partial class ReplyComposer(
 
             var message = ReplyBuilder.Build(plan, facts, body, texts, attachments, time.GetUtcNow(), new Uri(urls.BaseUrl).IdnHost);
             await using var mime = ReplyMime.Serialize(message, cancellationToken);
+            if (!await quotas.FitsStorageAsync(record.TenantId, mime.Length, cancellationToken))
+            {
+                return await RefuseAsync(original, plan, ReplyQuota.TenantStorage, options.Value.TenantStorageQuotaBytes, cancellationToken);
+            }
+
             var templateName = await db.BrandTemplates.AsNoTracking()
                 .Where(t => t.Id == record.TemplateId && t.TenantId == record.TenantId)
                 .Select(t => t.Name)
@@ -116,6 +140,8 @@ public sealed partial class ReplyComposer(
                             .ExecuteUpdateAsync(s => s.SetProperty(r => r.RepliedAt, now), cancellationToken);
                     }
 
+                    // Counted with the audit entry, in one save: the quota sees every reply the log does.
+                    quotas.Count(record.TenantId, original.Access.Address, sessionId, newRecipients);
                     await audit.RecordAsync(
                         record.TenantId, plan.Mode == ReplyMode.Forward ? AuditEventKind.Forwarded : AuditEventKind.Replied,
                         original.Access.Address, record.Id, original.Access.RecipientId, $"{plan.Mode.ToString().ToLowerInvariant()}; {accepted.MessageId}", cancellationToken);
@@ -144,6 +170,19 @@ public sealed partial class ReplyComposer(
             }
         }
     }
+
+    private async Task<ReplySendResult> RefuseAsync(OpenedMessage original, ReplyPlan plan, ReplyQuota quota, long limit, CancellationToken cancellationToken)
+    {
+        var record = original.Record;
+        await audit.RecordAsync(
+            record.TenantId, AuditEventKind.ReplyRefused, original.Access.Address, record.Id, original.Access.RecipientId,
+            $"{plan.Mode.ToString().ToLowerInvariant()}; quota {quota}; limit {limit}", cancellationToken);
+        LogRefused(record.Id, plan.Mode, quota, limit);
+        return new ReplySendResult.QuotaExceeded(quota, limit);
+    }
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "A portal {Mode} to message {OriginalId} was refused: over the quota {Quota} ({Limit}).")]
+    private partial void LogRefused(Guid originalId, ReplyMode mode, ReplyQuota quota, long limit);
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Portal {Mode} {MessageId} to message {OriginalId} stored: {RecipientCount} recipient(s), {AttachmentCount} attachment(s).")]
     private partial void LogSent(Guid messageId, ReplyMode mode, Guid originalId, int recipientCount, int attachmentCount);

@@ -7,7 +7,8 @@ namespace OmePortal.Web.Revocation;
 
 /// <summary>
 /// Background service: every <see cref="RevocationOptions.SweepInterval"/> it crypto-shreds the messages
-/// nobody can read any more (expired, or revoked for every recipient). It keeps no state of its own,
+/// nobody can read any more (expired, or revoked for every recipient), then removes the anonymous state no
+/// decision reads any more (<see cref="AnonymousStateSweeper"/>). It keeps no state of its own,
 /// so after a crash or restart the next sweep simply finds what is still due; the per-message work is
 /// safe to run on several instances at once (see <see cref="MessageShredder"/>).
 /// </summary>
@@ -34,6 +35,15 @@ public sealed partial class ExpirySweeper(IServiceScopeFactory scopes, Readiness
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogFailed(ex);
+            }
+
+            try
+            {
+                await SweepAnonymousStateAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogAnonymousStateFailed(ex);
             }
 
             await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
@@ -86,6 +96,16 @@ public sealed partial class ExpirySweeper(IServiceScopeFactory scopes, Readiness
             }
         }
     }
+
+    /// <summary>Removes passcode challenges, lockout rows, sessions, passkey ceremonies and reply quota rows that are of no more use.</summary>
+    public async Task<AnonymousStateSwept> SweepAnonymousStateAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<AnonymousStateSweeper>().SweepAsync(cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Error, Message = "Removing stale anonymous state failed; the next sweep retries.")]
+    private partial void LogAnonymousStateFailed(Exception ex);
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "The expiry sweep failed; will retry.")]
     private partial void LogFailed(Exception ex);

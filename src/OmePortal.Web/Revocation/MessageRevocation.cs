@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Data;
+using OmePortal.Web.Tenancy;
 using OmePortal.Web.Audit;
 
 namespace OmePortal.Web.Revocation;
@@ -44,8 +45,9 @@ public sealed class MessageRevocation(OmePortalDbContext db, AuditLog audit, Mes
 {
     public async Task<RevocationPreview?> PreviewAsync(Guid tenantId, Guid messageId, CancellationToken cancellationToken)
     {
-        var message = await db.Messages.AsNoTracking()
-            .Where(m => m.Id == messageId && m.TenantId == tenantId)
+        var tenant = db.ForTenant(tenantId);
+        var message = await tenant.Messages.AsNoTracking()
+            .Where(m => m.Id == messageId)
             .Select(m => new
             {
                 m.Id,
@@ -62,7 +64,7 @@ public sealed class MessageRevocation(OmePortalDbContext db, AuditLog audit, Mes
             return null;
         }
 
-        var pending = await db.OutboundMails.CountAsync(o => o.MessageId == messageId && o.TenantId == tenantId && o.Status == OutboundMailStatus.Pending, cancellationToken);
+        var pending = await tenant.OutboundMails.CountAsync(o => o.MessageId == messageId && o.Status == OutboundMailStatus.Pending, cancellationToken);
         return new RevocationPreview(message.Id, message.SenderAddress, message.ReceivedAt, message.ExpiresAt, message.Shredded, pending, message.Recipients);
     }
 
@@ -70,11 +72,12 @@ public sealed class MessageRevocation(OmePortalDbContext db, AuditLog audit, Mes
     /// <param name="actor">For the audit log: the admin's or sender's address.</param>
     public async Task<RevocationResult> RevokeAsync(Guid tenantId, Guid messageId, Guid? recipientId, string actor, CancellationToken cancellationToken)
     {
-        var candidates = await db.Recipients.AsNoTracking()
-            .Where(r => r.MessageId == messageId && r.TenantId == tenantId && (recipientId == null || r.Id == recipientId))
+        var tenant = db.ForTenant(tenantId);
+        var candidates = await tenant.Recipients.AsNoTracking()
+            .Where(r => r.MessageId == messageId && (recipientId == null || r.Id == recipientId))
             .Select(r => r.Id)
             .ToListAsync(cancellationToken);
-        var messageExists = await db.Messages.AnyAsync(m => m.Id == messageId && m.TenantId == tenantId, cancellationToken);
+        var messageExists = await tenant.Messages.AnyAsync(m => m.Id == messageId, cancellationToken);
         if (!messageExists || (recipientId is not null && candidates.Count == 0))
         {
             return new RevocationResult.NotFound();

@@ -8,9 +8,10 @@ namespace OmePortal.Web.Revocation;
 /// <summary>
 /// The sender withdraws a message they sent: a confirmation (GET) and the revocation (POST). Only the
 /// signed-in sender gets anything; a recipient or stranger sees the same "not found" page as for an
-/// unknown message, and a POST from them changes nothing.
+/// unknown message, and a POST from them changes nothing. The message's brand binds the sender's
+/// session as it binds a reader's: signed in a way it turned off, the sender is asked to sign in another way.
 /// </summary>
-public sealed class SenderRevokeModel(SenderRevocation senders) : PageModel
+public sealed class SenderRevokeModel(SenderRevocation senders, RecipientAccess access) : PageModel
 {
     public SentMessage? Message { get; private set; }
 
@@ -32,6 +33,11 @@ public sealed class SenderRevokeModel(SenderRevocation senders) : PageModel
             return NotFoundPage();
         }
 
+        if (await access.SenderSignInRefusalAsync(id, User, cancellationToken) is { } refused)
+        {
+            return Refuse(Unavailable.For(refused, id));
+        }
+
         Message = found.Value.Message;
         return Page();
     }
@@ -44,6 +50,16 @@ public sealed class SenderRevokeModel(SenderRevocation senders) : PageModel
             return Redirect(ReadingEndpoints.SignInUrl(Request.Path));
         }
 
+        if (await senders.FindAsync(id, address, cancellationToken) is null)
+        {
+            return NotFoundPage();
+        }
+
+        if (await access.SenderSignInRefusalAsync(id, User, cancellationToken) is { } refused)
+        {
+            return Refuse(Unavailable.For(refused, id));
+        }
+
         if (await senders.RevokeAsync(id, address, cancellationToken) is not RevocationResult.Done)
         {
             return NotFoundPage();
@@ -54,10 +70,12 @@ public sealed class SenderRevokeModel(SenderRevocation senders) : PageModel
         return Page();
     }
 
-    private PageResult NotFoundPage()
+    private PageResult NotFoundPage() => Refuse(new Unavailable(UnavailableKind.NotFound));
+
+    private PageResult Refuse(Unavailable refusal)
     {
-        Refusal = new Unavailable(UnavailableKind.NotFound);
-        Response.StatusCode = Refusal.StatusCode;
+        Refusal = refusal;
+        Response.StatusCode = refusal.StatusCode;
         return Page();
     }
 }

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Core.Rules;
 using OmePortal.Data;
+using OmePortal.Web.Admin;
 using OmePortal.Web.Audit;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Rules;
 
@@ -22,7 +24,8 @@ public abstract record RuleSaveResult
 
 /// <summary>
 /// Mail-flow rules and the tenant's own domains in the database. Every method takes the tenant id and
-/// filters by it, so an id of another tenant's rule is simply not found. Changes are audited
+/// reads that tenant's rows only (<see cref="TenantDataExtensions.ForTenant"/>), so an id of another
+/// tenant's rule is simply not found. The admin pages and intake (through <see cref="MailFlowRules"/>) share it. Changes are audited
 /// (<see cref="AuditEventKind.RuleChanged"/>, detail "created|updated|deleted|enabled|disabled|moved|domains: name").
 /// </summary>
 public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvider time, ILogger<RuleStore> logger)
@@ -31,18 +34,18 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
 
     public async Task<IReadOnlyList<StoredRule>> ListAsync(Guid tenantId, CancellationToken cancellationToken)
     {
-        var records = await db.MailFlowRules.AsNoTracking().Where(r => r.TenantId == tenantId).ToListAsync(cancellationToken);
+        var records = await db.ForTenant(tenantId).Rules.AsNoTracking().ToListAsync(cancellationToken);
         return [.. records.Select(r => Load(r)).OrderBy(r => r.Record.Priority).ThenBy(r => r.Record.Name, StringComparer.Ordinal).ThenBy(r => r.Record.Id)];
     }
 
     public async Task<StoredRule?> GetAsync(Guid tenantId, Guid id, CancellationToken cancellationToken)
     {
-        var record = await db.MailFlowRules.AsNoTracking().SingleOrDefaultAsync(r => r.TenantId == tenantId && r.Id == id, cancellationToken);
+        var record = await db.ForTenant(tenantId).Rules.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         return record is null ? null : Load(record);
     }
 
     public async Task<IReadOnlyList<string>> DomainsAsync(Guid tenantId, CancellationToken cancellationToken) =>
-        await db.TenantDomains.AsNoTracking().Where(d => d.TenantId == tenantId).OrderBy(d => d.Domain).Select(d => d.Domain).ToListAsync(cancellationToken);
+        await db.ForTenant(tenantId).Domains.AsNoTracking().OrderBy(d => d.Domain).Select(d => d.Domain).ToListAsync(cancellationToken);
 
     /// <summary>Replaces the tenant's domains. Returns false when one of them is not a domain name.</summary>
     public async Task<bool> SetDomainsAsync(Guid tenantId, IEnumerable<string> domains, string actor, CancellationToken cancellationToken)
@@ -53,7 +56,7 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
             return false;
         }
 
-        var existing = await db.TenantDomains.Where(d => d.TenantId == tenantId).ToListAsync(cancellationToken);
+        var existing = await db.ForTenant(tenantId).Domains.ToListAsync(cancellationToken);
         db.TenantDomains.RemoveRange(existing.Where(e => !wanted.Contains(e.Domain)));
         db.TenantDomains.AddRange(wanted.Where(w => existing.All(e => e.Domain != w)).Select(w => new TenantDomainRecord { TenantId = tenantId, Domain = w }));
         audit.Add(tenantId, AuditEventKind.RuleChanged, actor, detail: "domains: " + string.Join(",", wanted));
@@ -74,7 +77,7 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
         MailFlowRuleRecord record;
         if (id is { } existingId)
         {
-            var found = await db.MailFlowRules.SingleOrDefaultAsync(r => r.TenantId == tenantId && r.Id == existingId, cancellationToken);
+            var found = await db.ForTenant(tenantId).Rules.SingleOrDefaultAsync(r => r.Id == existingId, cancellationToken);
             if (found is null)
             {
                 return new RuleSaveResult.NotFound();
@@ -84,7 +87,7 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
         }
         else
         {
-            var last = await db.MailFlowRules.Where(r => r.TenantId == tenantId).MaxAsync(r => (int?)r.Priority, cancellationToken);
+            var last = await db.ForTenant(tenantId).Rules.MaxAsync(r => (int?)r.Priority, cancellationToken);
             record = new MailFlowRuleRecord
             {
                 Id = Guid.CreateVersion7(time.GetUtcNow()),
@@ -111,16 +114,17 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
     /// <summary>The problems of a rule before it is saved: its own limits, a taken name, a template of another tenant.</summary>
     public async Task<IReadOnlyList<RuleError>> ValidateAsync(Guid tenantId, Guid? id, string name, RuleConditions conditions, RuleAction action, CancellationToken cancellationToken)
     {
+        var tenant = db.ForTenant(tenantId);
         var errors = RuleValidator.Validate(name, conditions, action).ToList();
         var trimmed = name.Trim();
         if (errors.All(e => e.Field != "Name")
-            && await db.MailFlowRules.AnyAsync(r => r.TenantId == tenantId && r.Name == trimmed && r.Id != id, cancellationToken))
+            && await tenant.Rules.AnyAsync(r => r.Name == trimmed && r.Id != id, cancellationToken))
         {
             errors.Add(new RuleError("Name", RuleErrorKind.Invalid));
         }
 
         if (action.TemplateId is { } templateId
-            && !await db.BrandTemplates.AnyAsync(t => t.TenantId == tenantId && t.Id == templateId, cancellationToken))
+            && !await tenant.BrandTemplates.AnyAsync(t => t.Id == templateId, cancellationToken))
         {
             errors.Add(new RuleError("Template", RuleErrorKind.Invalid));
         }
@@ -130,7 +134,7 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
 
     public async Task<bool> DeleteAsync(Guid tenantId, Guid id, string actor, CancellationToken cancellationToken)
     {
-        var record = await db.MailFlowRules.SingleOrDefaultAsync(r => r.TenantId == tenantId && r.Id == id, cancellationToken);
+        var record = await db.ForTenant(tenantId).Rules.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (record is null)
         {
             return false;
@@ -144,7 +148,7 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
 
     public async Task<bool> SetEnabledAsync(Guid tenantId, Guid id, bool enabled, string actor, CancellationToken cancellationToken)
     {
-        var record = await db.MailFlowRules.SingleOrDefaultAsync(r => r.TenantId == tenantId && r.Id == id, cancellationToken);
+        var record = await db.ForTenant(tenantId).Rules.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (record is null)
         {
             return false;
@@ -160,7 +164,7 @@ public sealed class RuleStore(OmePortalDbContext db, AuditLog audit, TimeProvide
     /// <summary>Moves a rule one place up (earlier) or down, renumbering the tenant's rules in steps of <see cref="PriorityStep"/>.</summary>
     public async Task<bool> MoveAsync(Guid tenantId, Guid id, bool up, string actor, CancellationToken cancellationToken)
     {
-        var records = (await db.MailFlowRules.Where(r => r.TenantId == tenantId).ToListAsync(cancellationToken))
+        var records = (await db.ForTenant(tenantId).Rules.ToListAsync(cancellationToken))
             .OrderBy(r => r.Priority).ThenBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Id).ToList();
         var index = records.FindIndex(r => r.Id == id);
         if (index < 0)

@@ -1,6 +1,7 @@
 using OmePortal.Web.Tenancy;
 using SmtpServer;
 using SmtpServer.Authentication;
+using SmtpServer.Protocol;
 
 namespace OmePortal.Web.Smtp;
 
@@ -8,10 +9,18 @@ namespace OmePortal.Web.Smtp;
 /// AUTH PLAIN/LOGIN for the API-key connector: the user name is ignored, the password must be a valid
 /// tenant API key. SmtpServer offers AUTH only on a TLS session (AllowUnsecureAuthentication is off).
 /// </summary>
-internal sealed class SmtpApiKeyAuthenticator(IServiceScopeFactory scopes, ILogger<SmtpApiKeyAuthenticator> logger) : IUserAuthenticator
+internal sealed class SmtpApiKeyAuthenticator(IServiceScopeFactory scopes, SmtpClientLimits limits, ILogger<SmtpApiKeyAuthenticator> logger) : IUserAuthenticator
 {
     public async Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
     {
+        // Checked before the key: a client guessing keys learns nothing more, even with a right one, until it slows down.
+        var remote = SmtpSessionState.RemoteAddress(context);
+        if (limits.IsAuthenticationThrottled(remote))
+        {
+            SmtpLog.AuthenticationThrottled(logger, context.SessionId, remote);
+            throw new SmtpResponseException(SmtpReplies.AuthenticationThrottled, quit: true);
+        }
+
         Guid? tenantId;
         try
         {
@@ -27,11 +36,13 @@ internal sealed class SmtpApiKeyAuthenticator(IServiceScopeFactory scopes, ILogg
         var state = SmtpSessionState.Get(context);
         if (tenantId is not Guid tenant)
         {
-            SmtpLog.AuthenticationFailed(logger, context.SessionId, SmtpSessionState.RemoteAddress(context));
+            limits.RecordAuthenticationFailure(remote);
+            SmtpLog.AuthenticationFailed(logger, context.SessionId, remote);
             return false;
         }
 
         state.AuthenticatedTenant = tenant;
+        state.AuthenticatedKeyHash = ApiKeys.Hash(password);
         SmtpLog.Authenticated(logger, context.SessionId, tenant);
         return true;
     }

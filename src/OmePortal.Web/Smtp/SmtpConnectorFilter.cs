@@ -16,10 +16,12 @@ namespace OmePortal.Web.Smtp;
 /// </summary>
 internal sealed class SmtpConnectorFilter(
     IOptions<SmtpGatewayOptions> options,
+    IOptions<IntakeOptions> intake,
     IServiceScopeFactory scopes,
     ILogger<SmtpConnectorFilter> logger) : IMailboxFilter
 {
     private readonly SmtpGatewayOptions _options = options.Value;
+    private readonly int _maxRecipients = intake.Value.MaxRecipients;
     private readonly NetworkAllowList _allowed = NetworkAllowList.Parse(options.Value.EffectiveAllowedNetworks);
 
     public async Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
@@ -49,6 +51,14 @@ internal sealed class SmtpConnectorFilter(
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
+            // A key revoked after this session authenticated stops it here, at its next transaction.
+            if (state.AuthenticatedKeyHash is { } keyHash
+                && !await db.ApiKeys.AsNoTracking().AnyAsync(k => k.KeyHash == keyHash && k.TenantId == authenticated && k.RevokedAt == null, cancellationToken))
+            {
+                SmtpLog.KeyRevoked(logger, context.SessionId);
+                throw SmtpReplies.Refuse(SmtpReplies.KeyRevoked);
+            }
+
             var query = db.Tenants.AsNoTracking();
             query = authenticated is Guid id ? query.Where(t => t.Id == id) : query.Where(t => t.Slug == _options.TenantSlug);
             var row = await query.Select(t => new { t.Id, t.MaxMessageBytes }).SingleOrDefaultAsync(cancellationToken);
@@ -79,12 +89,20 @@ internal sealed class SmtpConnectorFilter(
 
     public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
     {
-        // Recipients are the tenant's business: the portal notifies whoever the sender addressed.
-        if (SmtpSessionState.Get(context).TransactionTenant is null)
+        // Recipients are the tenant's business: the portal notifies whoever the sender addressed, up to the limit.
+        var state = SmtpSessionState.Get(context);
+        if (state.TransactionTenant is null)
         {
             throw SmtpReplies.Refuse(SmtpReplies.NoTransaction);
         }
 
+        if (state.RecipientCount >= _maxRecipients)
+        {
+            SmtpLog.TooManyRecipients(logger, context.SessionId, _maxRecipients);
+            throw SmtpReplies.Refuse(SmtpReplies.TooManyRecipients(_maxRecipients));
+        }
+
+        state.RecipientCount++;
         return Task.FromResult(true);
     }
 

@@ -12,8 +12,9 @@ public static class SmtpGatewayExtensions
     /// </summary>
     public static WebApplicationBuilder AddSmtpGateway(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<SmtpGatewayOptions>().BindConfiguration(SmtpGatewayOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<SmtpGatewayOptions>().BindConfiguration(SmtpGatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SmtpGatewayOptions>, SmtpGatewayOptionsValidator>();
+        builder.Services.AddSingleton<SmtpClientLimits>();
         builder.Services.AddSingleton<SmtpConnectorFilter>();
         builder.Services.AddSingleton<SmtpApiKeyAuthenticator>();
         builder.Services.AddSingleton<SmtpMessageStore>();

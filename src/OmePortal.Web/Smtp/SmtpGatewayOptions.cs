@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.Extensions.Options;
 
@@ -49,6 +50,37 @@ public sealed class SmtpGatewayOptions
 
     /// <summary>Gateway-wide cap in bytes. Unset: the tenant's own limit (the default tenant's is advertised with SIZE).</summary>
     public long? MaxMessageBytes { get; set; }
+
+    /// <summary>
+    /// Longest command line in bytes, CRLF included (RFC 5321 allows 512 plus extensions). A longer line ends the
+    /// session with 500 before it is buffered any further, whoever the client is.
+    /// </summary>
+    [Range(1024, 65536)]
+    public int MaxCommandLineBytes { get; set; } = 4096;
+
+    /// <summary>Concurrent sessions, all clients together; one more is answered 421 and closed.</summary>
+    [Range(1, 100_000)]
+    public int MaxSessions { get; set; } = 200;
+
+    /// <summary>Concurrent sessions from one client (an IPv4 address, or an IPv6 /64).</summary>
+    [Range(1, 100_000)]
+    public int MaxSessionsPerClient { get; set; } = 20;
+
+    /// <summary>New connections one client may open in a minute (sliding); more are answered 421 and closed.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnectionsPerClientPerMinute { get; set; } = 60;
+
+    /// <summary>How long the gateway waits for the next command line, or for more of a DATA block, before 421 and closing.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long one session may last; checked whenever the gateway waits for input.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Failed AUTH attempts one client may make in a minute, across its sessions; after that AUTH is answered 421.</summary>
+    [Range(1, 10_000)]
+    public int MaxAuthFailuresPerClientPerMinute { get; set; } = 10;
 
     public IReadOnlyList<string> EffectiveAllowedNetworks =>
         AllowedNetworks is null ? DefaultAllowedNetworks : [.. AllowedNetworks.Where(n => !string.IsNullOrWhiteSpace(n))];

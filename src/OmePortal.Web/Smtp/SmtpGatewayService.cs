@@ -22,6 +22,9 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
 {
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
 
+    /// <summary>How much later SmtpServer's own timeouts fire than the guard's (which answer 421 first).</summary>
+    private static readonly TimeSpan BackstopMargin = TimeSpan.FromMinutes(1);
+
     private readonly SmtpGatewayOptions _options;
     private readonly OmePortalOptions _portal;
     private readonly IntakeOptions _intake;
@@ -30,6 +33,7 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
     private readonly SmtpConnectorFilter _filter;
     private readonly SmtpMessageStore _store;
     private readonly SmtpApiKeyAuthenticator _authenticator;
+    private readonly SmtpClientLimits _limits;
     private readonly TimeProvider _time;
     private readonly ILogger<SmtpGatewayService> _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -48,6 +52,7 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
         SmtpConnectorFilter filter,
         SmtpMessageStore store,
         SmtpApiKeyAuthenticator authenticator,
+        SmtpClientLimits limits,
         TimeProvider time,
         ILogger<SmtpGatewayService> logger)
     {
@@ -59,6 +64,7 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
         _filter = filter;
         _store = store;
         _authenticator = authenticator;
+        _limits = limits;
         _time = time;
         _logger = logger;
         if (_options.Enabled)
@@ -91,16 +97,20 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
                 .AllowUnsecureAuthentication(false)
                 .Certificate(_certificate)
                 .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
-                .SessionTimeout(TimeSpan.FromMinutes(10)))
-            // Ignore: SmtpServer only advertises SIZE and checks a declared size; the store checks the data
-            // against the session's tenant and answers 552 itself.
+                // A backstop only: SmtpInputGuard ends a session at SessionTimeout with 421 whenever it waits for
+                // input; this one would also cancel a message being stored, so it comes later.
+                .SessionTimeout(_options.SessionTimeout + BackstopMargin))
+            // Ignore: SmtpServer advertises SIZE and checks a declared size. Its Strict mode counts against the one
+            // advertised size, not the transaction's tenant; SmtpInputGuard cuts DATA at the transaction's limit
+            // as the bytes arrive, and the store checks the exact size again.
             .MaxMessageSize((int)advertisedSize, MaxMessageSizeHandling.Ignore)
             .MaxAuthenticationAttempts(3)
+            .CommandWaitTimeout(_options.CommandTimeout + BackstopMargin)
             .Build();
 
-        var listeners = new EndpointListenerFactory();
+        var listeners = new GuardedEndpointListenerFactory(_options, _limits, _time, _logger);
         var listening = new TaskCompletionSource<EndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
-        listeners.EndpointStarted += (_, e) => listening.TrySetResult(e.LocalEndPoint);
+        listeners.Started += (_, endPoint) => listening.TrySetResult(endPoint);
 
         var services = new GatewayServices(listeners, _filter, _store, _options.AllowAuthentication ? _authenticator : null);
         var server = new SmtpServerHost(serverOptions, services);

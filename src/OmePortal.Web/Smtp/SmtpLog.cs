@@ -74,4 +74,18 @@ internal static partial class SmtpLog
 
     [LoggerMessage(EventId = 4044, Level = LogLevel.Warning, Message = "SMTP session {SessionId}: storing was cancelled by shutdown; answered 421 so the sender retries.")]
     public static partial void StoreCancelled(ILogger logger, Guid sessionId);
+    [LoggerMessage(EventId = 4050, Level = LogLevel.Warning, Message = "SMTP connection from {Remote} refused with 421: {Refusal}.")]
+    public static partial void SessionRefused(ILogger logger, IPAddress? remote, SessionRefusal refusal);
+
+    [LoggerMessage(EventId = 4051, Level = LogLevel.Warning, Message = "SMTP session {SessionId} ended by the gateway: {Reason} (limit {Limit}).")]
+    public static partial void SessionCut(ILogger logger, Guid sessionId, SessionCut reason, long limit);
+
+    [LoggerMessage(EventId = 4052, Level = LogLevel.Warning, Message = "SMTP session {SessionId} from {Remote}: AUTH refused with 421, too many failed attempts from this client.")]
+    public static partial void AuthenticationThrottled(ILogger logger, Guid sessionId, IPAddress? remote);
+
+    [LoggerMessage(EventId = 4053, Level = LogLevel.Warning, Message = "SMTP session {SessionId} refused at MAIL FROM: its API key was revoked after it authenticated.")]
+    public static partial void KeyRevoked(ILogger logger, Guid sessionId);
+
+    [LoggerMessage(EventId = 4054, Level = LogLevel.Information, Message = "SMTP session {SessionId}: RCPT refused, the transaction already has {Limit} recipients.")]
+    public static partial void TooManyRecipients(ILogger logger, Guid sessionId, int limit);
 }

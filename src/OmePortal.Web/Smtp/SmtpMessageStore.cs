@@ -3,6 +3,7 @@ using OmePortal.Core.Intake;
 using OmePortal.Core.Rules;
 using OmePortal.Web.Intake;
 using OmePortal.Web.Rules;
+using OmePortal.Web.Tenancy;
 using SmtpServer;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
@@ -18,10 +19,8 @@ namespace OmePortal.Web.Smtp;
 /// rejection of the content is a 5xx, and every other failure a 4xx so that the sending server keeps
 /// the message and tries again. Nothing of the message is logged.
 /// </summary>
-internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, ILogger<SmtpMessageStore> logger) : IMessageStore
+internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<IntakeOptions> intake, ILogger<SmtpMessageStore> logger) : IMessageStore
 {
-    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
-
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
         var state = SmtpSessionState.Get(context);
@@ -39,9 +38,23 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, ILogger<Smtp
         var recipients = transaction.To.Select(SmtpReplies.AsAddress).OfType<string>().ToList();
         try
         {
-            using var mime = CopyMessage(buffer);
+            using var mime = SequenceReadStream.ForMessage(buffer);
+
+            // Before anything parses it (sender check, rules, relay): a structure over the limits is refused in one pass.
+            if (OmePortal.Core.Mime.MessageParser.CheckStructure(mime, intake.Value.MimeLimits, cancellationToken) is { } tooComplex)
+            {
+                return Rejected(context, tenantId, new IngestResult.Rejected(tooComplex.Error, tooComplex.Detail));
+            }
+
             await using var scope = scopes.CreateAsyncScope();
             var sender = SmtpReplies.AsAddress(transaction.From);
+            // Relayed or encrypted, the sender must be the tenant's own: checked once here for both paths.
+            if (await scope.ServiceProvider.GetRequiredService<AcceptedSenders>().CheckAsync(tenantId, mime, sender, cancellationToken) is SenderDecision.Refused refusedSender)
+            {
+                SmtpLog.Rejected(logger, context.SessionId, tenantId, IngestError.SenderNotAccepted);
+                return SmtpReplies.Rejected(SmtpReplyCode.MailboxUnavailable, "5.7.1", refusedSender.Detail);
+            }
+
             var rules = await scope.ServiceProvider.GetRequiredService<MailFlowRules>().EvaluateAsync(tenantId, mime, sender, recipients, cancellationToken);
             var relay = scope.ServiceProvider.GetRequiredService<SmtpRelay>();
             if (rules is RulesVerdict.Evaluated { Encryption: null } unencrypted)
@@ -88,36 +101,11 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, ILogger<Smtp
     }
 
     /// <summary>
-    /// One copy of the received bytes into a seekable stream. SmtpServer hands over the content between
-    /// DATA and the terminating CRLF.CRLF (dot-unstuffed) without that last CRLF, which belongs to the message.
-    /// </summary>
-    private static MemoryStream CopyMessage(ReadOnlySequence<byte> buffer)
-    {
-        var endsWithCrlf = buffer.Length >= 2 && EndsWithCrlf(buffer.Slice(buffer.Length - 2));
-        var length = checked((int)buffer.Length + (endsWithCrlf ? 0 : Crlf.Length));
-        var bytes = new byte[length];
-        buffer.CopyTo(bytes);
-        if (!endsWithCrlf)
-        {
-            Crlf.CopyTo(bytes, (int)buffer.Length);
-        }
-
-        return new MemoryStream(bytes, 0, length, writable: false, publiclyVisible: true);
-    }
-
-    private static bool EndsWithCrlf(ReadOnlySequence<byte> lastTwo)
-    {
-        Span<byte> tail = stackalloc byte[2];
-        lastTwo.CopyTo(tail);
-        return tail[0] == '\r' && tail[1] == '\n';
-    }
-
-    /// <summary>
     /// A message no rule encrypts is relayed before the gateway answers: 250 means the smart host has taken it,
     /// so nothing needs to be queued here; if the smart host is unreachable or refuses, a 4xx makes the sending
     /// server keep the message and retry (docs/ARCHITECTURE.md §5: nothing is acknowledged that is not durable somewhere).
     /// </summary>
-    private async Task<SmtpResponse> RelayAsync(ISessionContext context, SmtpRelay relay, Guid tenantId, MemoryStream mime, string? sender, List<string> recipients, RuleEvaluation evaluation, CancellationToken cancellationToken)
+    private async Task<SmtpResponse> RelayAsync(ISessionContext context, SmtpRelay relay, Guid tenantId, Stream mime, string? sender, List<string> recipients, RuleEvaluation evaluation, CancellationToken cancellationToken)
     {
         try
         {
@@ -147,6 +135,9 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, ILogger<Smtp
         {
             IngestError.TooLarge => SmtpReplies.Rejected(SmtpReplyCode.SizeLimitExceeded, "5.3.4", rejected.Detail),
             IngestError.NoRecipients => SmtpReplies.Rejected(SmtpReplyCode.MailboxUnavailable, "5.1.3", rejected.Detail),
+            IngestError.TooManyRecipients => SmtpReplies.Rejected(SmtpReplyCode.MailboxUnavailable, "5.5.3", rejected.Detail),
+            IngestError.TooComplex => SmtpReplies.Rejected(SmtpReplyCode.TransactionFailed, "5.3.4", rejected.Detail),
+            IngestError.SenderNotAccepted => SmtpReplies.Rejected(SmtpReplyCode.MailboxUnavailable, "5.7.1", rejected.Detail),
             IngestError.NotAMessage or IngestError.Unparseable => SmtpReplies.Rejected(SmtpReplyCode.TransactionFailed, "5.6.0", rejected.Detail),
             _ => SmtpReplies.Rejected(SmtpReplyCode.TransactionFailed, "5.3.0", rejected.Detail),
         };

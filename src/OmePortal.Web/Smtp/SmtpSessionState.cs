@@ -16,6 +16,12 @@ internal sealed class SmtpSessionState
     /// <summary>Set by a successful AUTH: the tenant of the API key.</summary>
     public Guid? AuthenticatedTenant { get; set; }
 
+    /// <summary>Set by a successful AUTH: the SHA-256 of the API key (never the key), looked up again at each MAIL FROM.</summary>
+    public byte[]? AuthenticatedKeyHash { get; set; }
+
+    /// <summary>Recipients accepted in the current transaction.</summary>
+    public int RecipientCount { get; set; }
+
     /// <summary>Set by an accepted MAIL FROM: the tenant that owns this transaction and its size limit.</summary>
     public Guid? TransactionTenant { get; private set; }
 
@@ -25,12 +31,14 @@ internal sealed class SmtpSessionState
     {
         TransactionTenant = tenantId;
         TransactionLimit = limit;
+        RecipientCount = 0;
     }
 
     public void ResetTransaction()
     {
         TransactionTenant = null;
         TransactionLimit = 0;
+        RecipientCount = 0;
     }
 
     public static SmtpSessionState Get(ISessionContext context)
@@ -75,6 +83,15 @@ internal static class SmtpReplies
     public static readonly SmtpResponse AuthenticationUnavailable = new(SmtpReplyCode.ClientNotPermitted, "4.7.0 Temporary authentication failure");
 
     public static readonly SmtpResponse NoTransaction = new(SmtpReplyCode.BadSequence, "5.5.1 Bad sequence of commands");
+
+    public static readonly SmtpResponse KeyRevoked = new(SmtpReplyCode.AuthenticationRequired, "5.7.0 Authentication required: the API key of this session has been revoked");
+
+    public static readonly SmtpResponse AuthenticationThrottled =
+        new(SmtpReplyCode.ServiceUnavailable, "4.7.0 Too many failed authentication attempts from your address, try again later");
+
+    /// <summary>452 4.5.3 (RFC 5321 §4.5.3.1.10): the client should send the rest in another transaction.</summary>
+    public static SmtpResponse TooManyRecipients(int limit) =>
+        new((SmtpReplyCode)452, $"4.5.3 Too many recipients: at most {limit} per message");
 
     public static SmtpResponse TooLarge(long limit) =>
         new(SmtpReplyCode.SizeLimitExceeded, $"5.3.4 Message size exceeds the limit of {limit} bytes");

@@ -46,6 +46,8 @@ public sealed partial class PortalInitializer(
                 await CreateFirstTenantAsync(db, scope.ServiceProvider.GetRequiredService<ApiKeys>(), cancellationToken);
             }
 
+            await SeedAcceptedDomainsAsync(db, scope.ServiceProvider.GetRequiredService<OmePortal.Web.Audit.AuditLog>(), cancellationToken);
+
             await scope.ServiceProvider.GetRequiredService<OmePortal.Web.Admin.AdminBootstrap>().EnsureSystemAdminAsync(cancellationToken);
         }
 
@@ -84,6 +86,39 @@ public sealed partial class PortalInitializer(
 
         LogBootstrapped(tenant.Slug);
     }
+
+    /// <summary>
+    /// The first tenant's accepted domains from configuration: on the first run, and on a later start while that
+    /// tenant has none (an installation upgraded to sender binding), so that its operator can set them without the UI.
+    /// Domains an admin has set are never replaced from here.
+    /// </summary>
+    private async Task SeedAcceptedDomainsAsync(OmePortalDbContext db, OmePortal.Web.Audit.AuditLog audit, CancellationToken cancellationToken)
+    {
+        var wanted = bootstrap.Value.AcceptedDomains
+            .Where(d => !string.IsNullOrWhiteSpace(d))
+            .Select(OmePortal.Core.Rules.Domains.Normalize)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+
+        var slug = bootstrap.Value.TenantSlug;
+        var tenantId = await db.Tenants.Where(t => t.Slug == slug).Select(t => (Guid?)t.Id).SingleOrDefaultAsync(cancellationToken);
+        if (tenantId is not { } id || await db.TenantDomains.AnyAsync(d => d.TenantId == id, cancellationToken))
+        {
+            return;
+        }
+
+        db.TenantDomains.AddRange(wanted.Select(d => new TenantDomainRecord { TenantId = id, Domain = d }));
+        audit.Add(id, AuditEventKind.TenantChanged, OmePortal.Web.Audit.AuditLog.SystemActor, detail: "accepted domains from configuration: " + string.Join(",", wanted));
+        await db.SaveChangesAsync(cancellationToken);
+        LogDomainsSeeded(slug, wanted.Count);
+    }
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Tenant '{Slug}': {Count} accepted domain(s) set from OmePortal:Bootstrap:AcceptedDomains.")]
+    private partial void LogDomainsSeeded(string slug, int count);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "First run: tenant '{Slug}' created with the default brand.")]
     private partial void LogBootstrapped(string slug);

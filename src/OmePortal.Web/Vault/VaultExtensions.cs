@@ -1,9 +1,14 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using OmePortal.Data;
 using OmePortal.Web.Vault;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 public static class VaultExtensions
 {
+    public const string DataProtectionApplicationName = "OmePortal";
+
     /// <summary>Master key, tenant key ring, memo of unwrapped message keys, message vault, and the background re-wrap after key rotation.</summary>
     public static WebApplicationBuilder AddVault(this WebApplicationBuilder builder)
     {
@@ -15,6 +20,12 @@ public static class VaultExtensions
         builder.Services.AddSingleton<MessageKeyMemo>();
         builder.Services.AddScoped<MessageVault>();
         builder.Services.AddHostedService<KeyRewrapService>();
+
+        // The key ring behind cookies and antiforgery tokens: in the database (shared by every node, inside
+        // the backups), each key's secret encrypted under the master key; one application name, so every
+        // node and every release reads the same ring whatever its path.
+        builder.Services.AddDataProtection().SetApplicationName(DataProtectionApplicationName).PersistKeysToDbContext<OmePortalDbContext>();
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<MasterKeyHolder>((o, master) => o.XmlEncryptor = new MasterKeyXmlEncryptor(master));
         return builder;
     }
 

@@ -8,6 +8,12 @@ public sealed class VaultOptions
     /// <summary>Base64 of a 256-bit master key. When empty, a key file is used (and created on first run).</summary>
     public string? MasterKey { get; set; }
 
-    /// <summary>Defaults to <c>&lt;data&gt;/master.key</c>.</summary>
+    /// <summary>Defaults to <c>&lt;data&gt;/master.key</c>, which only Development accepts without <see cref="AllowKeyInDataDirectory"/>.</summary>
     public string? MasterKeyFile { get; set; }
+
+    /// <summary>
+    /// Outside Development the master key file must live apart from the data directory, because a backup
+    /// or copy of the data directory must not carry the key that opens it. True accepts it there anyway.
+    /// </summary>
+    public bool AllowKeyInDataDirectory { get; set; }
 }

@@ -79,13 +79,8 @@ public abstract class ExternalSignInCertificateTests : IAsyncLifetime
 
     private async Task<(Guid Id, string Path)> IngestAsync()
     {
-        using var client = Host.CreateApiClient();
-        var content = new ByteArrayContent(TestMessages.ToBytes(TestMessages.WithMarkers("s", "h", "t", "a", Alice)));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        return (json.GetProperty("id").GetGuid(), new Uri(json.GetProperty("recipients")[0].GetProperty("link").GetString()!).AbsolutePath);
+        var message = await Host.IngestAsync(TestMessages.WithMarkers("s", "h", "t", "a", Alice));
+        return (message.Id, new Uri(message.Link).AbsolutePath);
     }
 
     private static Task<HttpResponseMessage> FromLinkAsync(RecipientBrowserlessClient recipient, string linkPath, string provider = "microsoft") =>

@@ -74,22 +74,13 @@ public abstract class ExternalSignInTests : IAsyncLifetime
 
     private async Task<(Guid Id, string Path)> IngestAsync(string address = Alice)
     {
-        using var client = Host.CreateApiClient();
-        var content = new ByteArrayContent(TestMessages.ToBytes(TestMessages.WithMarkers("s", "h", "t", "a", address)));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        return (json.GetProperty("id").GetGuid(), new Uri(json.GetProperty("recipients")[0].GetProperty("link").GetString()!).AbsolutePath);
+        var message = await Host.IngestAsync(TestMessages.WithMarkers("s", "h", "t", "a", address));
+        return (message.Id, new Uri(message.Link).AbsolutePath);
     }
 
     private static string Token(string linkPath) => linkPath["/m/".Length..];
 
-    private async Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = Host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    private Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query) => Host.DbAsync(query);
 
     private static Task<HttpResponseMessage> FromLinkAsync(
         RecipientBrowserlessClient recipient, string linkPath, string provider = "microsoft",

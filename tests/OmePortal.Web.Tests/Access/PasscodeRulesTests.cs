@@ -661,12 +661,7 @@ public abstract partial class PasscodeRulesTests : IAsyncLifetime
     private async Task<Guid> IngestAsync(params string[] to)
     {
         var raw = TestMessages.ToBytes(TestMessages.WithMarkers("s", "h", "t", "a", to));
-        using var client = _host.CreateApiClient();
-        using var content = new ByteArrayContent(raw);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        return (await _host.IngestAsync(raw)).Id;
     }
 
     /// <summary>PostgreSQL: every row of every table in the database, rendered as text.</summary>

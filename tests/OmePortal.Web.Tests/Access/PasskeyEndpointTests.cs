@@ -387,20 +387,11 @@ public abstract class PasskeyEndpointTests : IAsyncLifetime
 
     private async Task<(Guid Id, string Link)> IngestAsync(string address)
     {
-        using var client = _host.CreateApiClient();
-        var content = new ByteArrayContent(TestMessages.ToBytes(TestMessages.WithMarkers("s", "h", "t", "a", address)));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        return (json.GetProperty("id").GetGuid(), json.GetProperty("recipients")[0].GetProperty("link").GetString()!);
+        var message = await _host.IngestAsync(TestMessages.WithMarkers("s", "h", "t", "a", address));
+        return (message.Id, message.Link);
     }
 
-    private async Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = _host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    private Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query) => _host.DbAsync(query);
 }
 
 public sealed class PasskeyEndpointSqliteTests : PasskeyEndpointTests

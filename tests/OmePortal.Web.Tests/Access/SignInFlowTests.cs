@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OmePortal.Data;
 using OmePortal.Testing;
+using OmePortal.Testing.Pages;
 
 namespace OmePortal.Web.Tests.Access;
 
@@ -21,21 +22,11 @@ public abstract class SignInFlowTests : IAsyncLifetime
 
     private async Task<(Guid MessageId, string Link, string Address)> IngestAsync(string sample = "02-plain-latin9-card-number.eml", PortalHost? host = null)
     {
-        using var client = (host ?? _host).CreateApiClient();
-        var content = new ByteArrayContent(await File.ReadAllBytesAsync(TestEnvironment.SamplePath(sample)));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        var recipient = json.GetProperty("recipients")[0];
-        return (json.GetProperty("id").GetGuid(), recipient.GetProperty("link").GetString()!, recipient.GetProperty("address").GetString()!);
+        var message = await (host ?? _host).IngestSampleAsync(sample);
+        return (message.Id, message.Link, message.Address);
     }
 
-    private async Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = _host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    private Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query) => _host.DbAsync(query);
 
     [Fact]
     public async Task OpeningTheLink_ManyTimes_ChangesNothing()
@@ -135,8 +126,8 @@ public abstract class SignInFlowTests : IAsyncLifetime
         using var recipient = RecipientBrowserlessClient.Anonymous(_host);
         using var requested = await recipient.PostFormAsync(new Uri(link).PathAndQuery, new Dictionary<string, string>(), handler: "Passcode");
         var codePage = requested.Headers.Location!.OriginalString;
-        var html = await recipient.Http.GetStringAsync(codePage);
-        var reference = System.Text.RegularExpressions.Regex.Match(html, "class=\"reference\"[^>]*>[^<]*?([A-Z2-9]{6})").Groups[1].Value;
+        var reference = new PasscodePage(await recipient.GetPageAsync(codePage)).ReferenceCode;
+        Assert.NotNull(reference);
         var code = await recipient.WaitForPasscodeAsync(reference);
         using var signedIn = await recipient.PostFormAsync(codePage, new Dictionary<string, string> { ["Input.Code"] = code });
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
@@ -182,8 +173,8 @@ public abstract class SignInFlowTests : IAsyncLifetime
         using var requested = await recipient.PostFormAsync("/signin", new Dictionary<string, string> { ["Input.Address"] = "klant@example.nl" });
         Assert.Equal(HttpStatusCode.Redirect, requested.StatusCode);
         var codePage = requested.Headers.Location!.OriginalString;
-        var html = await recipient.Http.GetStringAsync(codePage);
-        var reference = System.Text.RegularExpressions.Regex.Match(html, "class=\"reference\"[^>]*>[^<]*?([A-Z2-9]{6})").Groups[1].Value;
+        var reference = new PasscodePage(await recipient.GetPageAsync(codePage)).ReferenceCode;
+        Assert.NotNull(reference);
         var code = await recipient.WaitForPasscodeAsync(reference);
         using var signedIn = await recipient.PostFormAsync(codePage, new Dictionary<string, string> { ["Input.Code"] = code });
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);

@@ -20,11 +20,7 @@ public abstract class AccountSignInTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = _host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    private Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query) => _host.DbAsync(query);
 
     [Fact]
     public async Task SignIn_PasswordAndTotp_ReachesTheAdmin()

@@ -183,11 +183,7 @@ public abstract class AdminPasskeyEndpointTests : IAsyncLifetime
         return await client.Http.SendAsync(request);
     }
 
-    private async Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = _host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    private Task<T> DbAsync<T>(Func<OmePortalDbContext, Task<T>> query) => _host.DbAsync(query);
 }
 
 public sealed class AdminPasskeyEndpointSqliteTests : AdminPasskeyEndpointTests

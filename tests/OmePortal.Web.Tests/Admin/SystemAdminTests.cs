@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OmePortal.Data;
 using OmePortal.Testing;
+using OmePortal.Testing.Pages;
 
 namespace OmePortal.Web.Tests.Admin;
 
@@ -19,11 +20,7 @@ public abstract partial class SystemAdminTests
 
     private static readonly Dictionary<string, string?> Fast = new() { ["OmePortal:Admin:SignInRequestsPerMinutePerClient"] = "1000" };
 
-    private static async Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    private static Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query) => host.DbAsync(query);
 
     [Fact]
     public async Task Bootstrap_FromConfiguration_CreatesTheSystemAdmin_WhoEnrolsAtFirstSignIn()
@@ -199,8 +196,7 @@ public abstract partial class SystemAdminTests
         string link;
         using (var invited = await system.PostFormAsync(page, new Dictionary<string, string> { ["Input.Email"] = "invited@beta.test", ["Input.Password"] = string.Empty }, handler: "Create"))
         {
-            var html = await invited.Content.ReadAsStringAsync();
-            link = WebUtility.HtmlDecode(InvitationLink().Match(html).Groups["link"].Value);
+            link = (await HtmlPage.FromAsync(invited)).TestId("invitation-link")?.TextContent ?? string.Empty;
             Assert.StartsWith(host.BaseUrl + "/admin/account/setup?token=", link, StringComparison.Ordinal);
         }
 
@@ -310,9 +306,6 @@ public abstract partial class SystemAdminTests
 
     [GeneratedRegex("https?://[^\\s\"<]+/admin/account/setup\\?token=[A-Za-z0-9_-]+")]
     private static partial Regex SetupLink();
-
-    [GeneratedRegex("data-testid=\"invitation-link\">(?<link>[^<]+)<")]
-    private static partial Regex InvitationLink();
 
     private sealed class CapturingLoggerProvider : ILoggerProvider
     {

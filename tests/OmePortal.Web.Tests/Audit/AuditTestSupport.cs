@@ -1,28 +1,21 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Testing;
+using OmePortal.Testing.Pages;
 
 namespace OmePortal.Web.Tests.Audit;
 
 internal static partial class AuditTestSupport
 {
-    public static async Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    public static Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query) => host.DbAsync(query);
 
-    public static async Task<T> ServiceAsync<TService, T>(PortalHost host, Func<TService, Task<T>> use)
-        where TService : notnull
-    {
-        await using var scope = host.Services.CreateAsyncScope();
-        return await use(scope.ServiceProvider.GetRequiredService<TService>());
-    }
+    public static Task<T> ServiceAsync<TService, T>(PortalHost host, Func<TService, Task<T>> use)
+        where TService : notnull =>
+        host.InScopeAsync(services => use(services.GetRequiredService<TService>()));
 
     public static Task<Guid> FirstTenantAsync(PortalHost host) =>
         DbAsync(host, db => db.Tenants.OrderBy(t => t.CreatedAt).Select(t => t.Id).FirstAsync());
@@ -90,8 +83,10 @@ internal static partial class AuditTestSupport
         using var requested = await client.PostFormAsync(new Uri(link).PathAndQuery, new Dictionary<string, string>(), handler: "Passcode");
         Assert.Equal(HttpStatusCode.Redirect, requested.StatusCode);
         var codePage = requested.Headers.Location!.OriginalString;
-        var html = await client.Http.GetStringAsync(codePage);
-        return (codePage, ReferenceCode().Match(html).Groups["ref"].Value);
+        var page = new PasscodePage(await client.GetPageAsync(codePage));
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.NotNull(page.ReferenceCode);
+        return (codePage, page.ReferenceCode);
     }
 
     public static async Task<HttpStatusCode> EnterCodeAsync(RecipientBrowserlessClient client, string codePage, string code)
@@ -103,7 +98,4 @@ internal static partial class AuditTestSupport
     public static string WrongCode(string code) => ((long.Parse(code, System.Globalization.CultureInfo.InvariantCulture) + 1) % 100_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
 
     public static string Normalized(string address) => AddressNormalizer.Normalize(address);
-
-    [GeneratedRegex("class=\"reference\"[^>]*>[^<]*?(?<ref>[A-Z2-9]{6})\\s*<")]
-    private static partial Regex ReferenceCode();
 }

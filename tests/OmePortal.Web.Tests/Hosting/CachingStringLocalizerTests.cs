@@ -16,7 +16,8 @@ public sealed class CachingStringLocalizerTests
     private static readonly ResourceManagerStringLocalizerFactory Plain = new(Options.Create(new LocalizationOptions()), NullLoggerFactory.Instance);
 
     private static readonly Type[] Resources = [.. typeof(ReadingResource).Assembly.GetTypes()
-        .Where(t => t.Namespace == typeof(ReadingResource).Namespace && t.Name.EndsWith("Resource", StringComparison.Ordinal))];
+        .Where(t => t.Namespace?.StartsWith("OmePortal.Web", StringComparison.Ordinal) == true && t.IsSealed && !t.IsNested
+            && t.Name.EndsWith("Resource", StringComparison.Ordinal) && t.GetConstructor(Type.EmptyTypes) is not null && t.GetMembers(System.Reflection.BindingFlags.DeclaredOnly | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Length <= 1)];
 
     [Fact]
     public void EveryString_OfEveryResource_IsTheResourceManagersOwn_InEnglishAndDutch_AlternatingCultures()

@@ -1,8 +1,6 @@
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using OmePortal.Testing;
-using OmePortal.Web.Tests.Smtp;
 
 namespace OmePortal.Web.Tests.Intake;
 
@@ -28,11 +26,7 @@ public sealed class FreshProcessCharsetTests : IDisposable
         await _portal.WaitReadyAsync(TimeSpan.FromSeconds(45));
         var baseUrl = $"http://127.0.0.1:{_portal.HttpPort}";
 
-        using var api = new HttpClient { BaseAddress = new Uri(baseUrl) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        using var content = new ByteArrayContent(await File.ReadAllBytesAsync(TestEnvironment.SamplePath("02-plain-latin9-card-number.eml")));
-        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
-        using var created = await api.PostAsync("/api/v1/messages", content);
+        using var created = await PortalIngest.PostAsync(baseUrl, apiKey, PortalIngest.Sample("02-plain-latin9-card-number.eml"));
         Assert.True(created.IsSuccessStatusCode, $"{(int)created.StatusCode}: {await created.Content.ReadAsStringAsync()}\n{_portal.Log}");
         var json = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
         var id = json.GetProperty("id").GetGuid();

@@ -16,10 +16,7 @@ public abstract class NotificationDeliveryTests
 
     private static async Task<JsonElement> PostAsync(PortalHost host, string sample, string query = "")
     {
-        using var client = host.CreateApiClient();
-        var content = new ByteArrayContent(await File.ReadAllBytesAsync(TestEnvironment.SamplePath(sample)));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages" + query, content);
+        using var response = await host.PostMessageAsync(PortalIngest.Sample(sample), query);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }

@@ -1,13 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using OmePortal.Data;
 using OmePortal.Testing;
+using OmePortal.Testing.Pages;
 
 namespace OmePortal.Web.Tests.Reading;
 
@@ -31,15 +28,8 @@ internal static partial class ReadingTestSupport
 
     public static async Task<Ingested> IngestAsync(PortalHost host, byte[] mime, string query = "")
     {
-        using var client = host.CreateApiClient();
-        var content = new ByteArrayContent(mime);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages" + query, content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        var links = json.GetProperty("recipients").EnumerateArray()
-            .ToDictionary(r => r.GetProperty("address").GetString()!, r => r.GetProperty("link").GetString()!);
-        return new Ingested(json.GetProperty("id").GetGuid(), links);
+        var message = await host.IngestAsync(mime, query);
+        return new Ingested(message.Id, message.Links);
     }
 
     public static Task<Ingested> IngestSampleAsync(PortalHost host, string sample, string query = "") =>
@@ -77,29 +67,13 @@ internal static partial class ReadingTestSupport
         return buffer.ToArray();
     }
 
-    public static async Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    public static Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query) => host.DbAsync(query);
 
     /// <summary>The attachment index of the render model entry with this file name, read from the message page's links.</summary>
-    public static int AttachmentIndex(string pageHtml, Guid id, string fileName)
-    {
-        foreach (Match match in AttachmentLink().Matches(pageHtml))
-        {
-            if (match.Groups["id"].Value == id.ToString() && WebUtility.HtmlDecode(match.Groups["name"].Value) == fileName)
-            {
-                return int.Parse(match.Groups["index"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new InvalidOperationException($"No download link for {fileName} on the page.");
-    }
+    public static int AttachmentIndex(string pageHtml, Guid id, string fileName) => new MessagePage(new HtmlPage(pageHtml)).AttachmentIndex(id, fileName);
 
     /// <summary>The inline-image URLs (with their tickets) of a body frame document.</summary>
-    public static IReadOnlyList<string> InlineUrls(string frameHtml, Guid id) =>
-        [.. InlineSrc().Matches(frameHtml).Select(m => WebUtility.HtmlDecode(m.Groups["url"].Value)).Where(u => u.StartsWith($"/messages/{id}/inline/", StringComparison.Ordinal))];
+    public static IReadOnlyList<string> InlineUrls(string frameHtml, Guid id) => new BodyFramePage(new HtmlPage(frameHtml)).InlineUrls(id);
 
     public static async Task<(HttpStatusCode Status, string Body, HttpResponseMessage Response)> GetAsync(HttpClient client, string path)
     {
@@ -121,12 +95,6 @@ internal static partial class ReadingTestSupport
     public static string WithoutPerResponseValues(string html) => PerResponseValue().Replace(html, "$1\"\"");
 
     public static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
-
-    [GeneratedRegex("href=\"/messages/(?<id>[0-9a-f-]{36})/attachments/(?<index>\\d+)\"[^>]*>(?<name>[^<]*)</a>")]
-    private static partial Regex AttachmentLink();
-
-    [GeneratedRegex("(?:src|background)=\"(?<url>[^\"]*)\"")]
-    private static partial Regex InlineSrc();
 
     [GeneratedRegex("((?:value|nonce)=)\"[^\"]*\"")]
     private static partial Regex PerResponseValue();

@@ -6,6 +6,7 @@ using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Testing;
+using OmePortal.Testing.Pages;
 using OmePortal.Web.Intake;
 using OmePortal.Web.Vault;
 using static OmePortal.Web.Tests.Reading.ReadingTestSupport;
@@ -160,18 +161,18 @@ public abstract class ReadingTests : IAsyncLifetime
             Assert.Equal("no-referrer", Header(response, "Referrer-Policy"));
             Assert.Equal("DENY", Header(response, "X-Frame-Options"));
             AssertNoStore(response);
-            Assert.Matches("<html lang=\"(en|nl)\"", html);
+            Assert.Matches("^(en|nl)$", new HtmlPage(html).Language ?? string.Empty);
         }
 
         // The frame element: sandboxed without scripts or same-origin, titled, pointing at the body URL.
         var (_, page, _) = await GetAsync(reader.Http, $"/messages/{b.Id}");
-        var frame = Regex.Match(page, "<iframe[^>]*>");
-        Assert.True(frame.Success);
-        Assert.Contains($"src=\"/messages/{b.Id}/body\"", frame.Value, StringComparison.Ordinal);
-        Assert.Matches("sandbox=\"[^\"]*\"", frame.Value);
-        Assert.DoesNotContain("allow-scripts", frame.Value, StringComparison.Ordinal);
-        Assert.DoesNotContain("allow-same-origin", frame.Value, StringComparison.Ordinal);
-        Assert.Matches("title=\"[^\"]+\"", frame.Value);
+        var frame = new MessagePage(new HtmlPage(page)).BodyFrame;
+        Assert.NotNull(frame);
+        Assert.Equal($"/messages/{b.Id}/body", frame.GetAttribute("src"));
+        Assert.True(frame.HasAttribute("sandbox"));
+        Assert.DoesNotContain("allow-scripts", frame.OuterHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain("allow-same-origin", frame.OuterHtml, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(frame.GetAttribute("title")));
     }
 
     /// <summary>
@@ -191,7 +192,7 @@ public abstract class ReadingTests : IAsyncLifetime
             Assert.DoesNotContain("__RequestVerificationToken", html, StringComparison.Ordinal);
             Assert.DoesNotContain("<form", html, StringComparison.Ordinal);
             Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.Contains("Antiforgery", StringComparison.OrdinalIgnoreCase)));
-            Assert.Matches("<header[^>]*>[\\s\\S]*<a href=\"/signout\">", html);
+            Assert.NotNull(new HtmlPage(html).Find("header a[href='/signout']"));
         }
 
         var (_, signOutPage, _) = await GetAsync(reader.Http, "/signout");
@@ -209,7 +210,7 @@ public abstract class ReadingTests : IAsyncLifetime
         using var reader = await SignInAsync(b);
         var (_, page, _) = await GetAsync(reader.Http, $"/messages/{b.Id}");
 
-        var links = Regex.Matches(page, "<link rel=\"stylesheet\" href=\"(?<href>[^\"]+)\"").Select(m => WebUtility.HtmlDecode(m.Groups["href"].Value)).ToList();
+        var links = new MessagePage(new HtmlPage(page)).Stylesheets;
         Assert.Contains(links, href => href.StartsWith("/css/site.css?v=", StringComparison.Ordinal));
         Assert.Contains(links, href => href.StartsWith("/css/reading.css?v=", StringComparison.Ordinal));
         using var anonymous = _host.CreateHttpClient();
@@ -347,14 +348,14 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Contains($"src=\"/messages/{message.Id}/body\"", page, StringComparison.Ordinal);
 
         var (_, blocked, blockedResponse) = await GetAsync(reader.Http, $"/messages/{message.Id}/body");
-        Assert.DoesNotMatch("\\s(src|background)=\"https?:", blocked);
+        Assert.DoesNotContain(new BodyFramePage(new HtmlPage(blocked)).ResourceUrls, u => u.StartsWith("http:", StringComparison.Ordinal) || u.StartsWith("https:", StringComparison.Ordinal));
         Assert.Contains("data-ome-remote-src=\"http", blocked, StringComparison.Ordinal);
         Assert.DoesNotContain("http", Header(blockedResponse, "Content-Security-Policy").Split("img-src")[1].Split(';')[0], StringComparison.Ordinal);
 
         var (_, shownPage, _) = await GetAsync(reader.Http, $"/messages/{message.Id}?images=1");
         Assert.Contains($"src=\"/messages/{message.Id}/body?images=1\"", shownPage, StringComparison.Ordinal);
         var (_, shown, shownResponse) = await GetAsync(reader.Http, $"/messages/{message.Id}/body?images=1");
-        Assert.Matches("<img[^>]* src=\"https?://", shown);
+        Assert.Contains(new HtmlPage(shown).FindAll("img"), img => img.GetAttribute("src") is { } src && (src.StartsWith("http://", StringComparison.Ordinal) || src.StartsWith("https://", StringComparison.Ordinal)));
         Assert.DoesNotContain("data-ome-remote-src", shown, StringComparison.Ordinal);
         Assert.Contains("img-src 'self' data: https: http:", Header(shownResponse, "Content-Security-Policy"), StringComparison.Ordinal);
     }
@@ -420,16 +421,19 @@ public abstract class ReadingTests : IAsyncLifetime
         }
 
         // Watermark with the reader's address: aria-hidden, and the address in the tiled CSS background.
-        var watermark = Regex.Match(page, "<div class=\"ome-watermark\"[^>]*>");
-        Assert.True(watermark.Success);
-        Assert.Contains("aria-hidden=\"true\"", watermark.Value, StringComparison.Ordinal);
-        Assert.Contains($"data-reader=\"{PolicyRecipient}\"", watermark.Value, StringComparison.Ordinal);
-        var tile = Regex.Match(page, "\\.ome-watermark \\{ background-image: url\\(\"data:image/svg\\+xml,(?<svg>[^\"]+)\"\\)");
-        Assert.True(tile.Success);
+        var parsed = new MessagePage(new HtmlPage(page));
+        var watermark = parsed.Watermark;
+        Assert.NotNull(watermark);
+        Assert.Equal("true", watermark.GetAttribute("aria-hidden"));
+        Assert.Equal(PolicyRecipient, watermark.GetAttribute("data-reader"));
+
+        // The tile is CSS in the page's style element; the pattern reads the stylesheet text, not the markup.
+        var tile = parsed.Texts("style").Select(css => Regex.Match(css, "\\.ome-watermark \\{ background-image: url\\(\"data:image/svg\\+xml,(?<svg>[^\"]+)\"\\)")).FirstOrDefault(m => m.Success);
+        Assert.NotNull(tile);
         Assert.Contains(PolicyRecipient, Uri.UnescapeDataString(tile.Groups["svg"].Value), StringComparison.Ordinal);
 
         // Printing yields only the notice.
-        Assert.Matches("<link rel=\"stylesheet\" href=\"/css/reading-print.css[^\"]*\" media=\"print\"", page);
+        Assert.Contains(parsed.FindAll("link[rel='stylesheet'][media='print']"), l => l.GetAttribute("href")!.StartsWith("/css/reading-print.css", StringComparison.Ordinal));
         Assert.Contains("class=\"ome-print-notice\">This message may not be printed.<", page, StringComparison.Ordinal);
         using var anonymous = _host.CreateHttpClient();
         var printCss = await anonymous.GetStringAsync("/css/reading-print.css");
@@ -635,7 +639,7 @@ public abstract class ReadingTests : IAsyncLifetime
         }
 
         var (_, inbox, _) = await GetAsync(reader.Http, "/inbox");
-        Assert.Equal(2, Regex.Count(inbox, "data-state=\"Revoked\""));
+        Assert.Equal(2, new HtmlPage(inbox).FindAll("[data-state='Revoked']").Count);
     }
 
     [Fact]
@@ -659,10 +663,10 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         AssertNoStore(response);
         Assert.DoesNotContain(otherSubject, inbox, StringComparison.Ordinal);
-        var listed = Regex.Matches(inbox, "data-message=\"(?<id>[0-9a-f-]{36})\"").Select(m => Guid.Parse(m.Groups["id"].Value)).ToList();
+        var listed = new HtmlPage(inbox).FindAll("[data-message]").Select(e => Guid.Parse(e.GetAttribute("data-message")!)).ToList();
         Assert.Equal(Enumerable.Reverse(ids), listed);
         Assert.All(subjects, s => Assert.Contains(s, inbox, StringComparison.Ordinal));
-        Assert.Equal(4, Regex.Count(inbox, "data-read=\"false\""));
+        Assert.Equal(4, new HtmlPage(inbox).FindAll("[data-read='false']").Count);
 
         // Reading one marks it read, once.
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client.Http, $"/messages/{ids[1]}")).Status);
@@ -672,8 +676,8 @@ public abstract class ReadingTests : IAsyncLifetime
         Assert.Equal(viewedAt, await DbAsync(_host, db => db.Recipients.Where(r => r.MessageId == ids[1]).Select(r => r.FirstViewedAt).SingleAsync()));
 
         var (_, after, _) = await GetAsync(client.Http, "/inbox");
-        Assert.Matches($"data-message=\"{ids[1]}\" data-read=\"true\"", after);
-        Assert.Equal(3, Regex.Count(after, "data-read=\"false\""));
+        Assert.Equal("true", new HtmlPage(after).Find($"[data-message='{ids[1]}']")?.GetAttribute("data-read"));
+        Assert.Equal(3, new HtmlPage(after).FindAll("[data-read='false']").Count);
         Assert.Contains("Unread", after, StringComparison.Ordinal);
     }
 
@@ -690,8 +694,8 @@ public abstract class ReadingTests : IAsyncLifetime
         using var client = await SignInAsync(last);
         var (_, page1, _) = await GetAsync(client.Http, "/inbox");
         var (_, page2, _) = await GetAsync(client.Http, "/inbox?page=2");
-        Assert.Equal(25, Regex.Count(page1, "data-message="));
-        Assert.Equal(2, Regex.Count(page2, "data-message="));
+        Assert.Equal(25, new HtmlPage(page1).FindAll("[data-message]").Count);
+        Assert.Equal(2, new HtmlPage(page2).FindAll("[data-message]").Count);
         Assert.Contains("Paged 26", page1, StringComparison.Ordinal);
         Assert.Contains("Paged 00", page2, StringComparison.Ordinal);
         Assert.Contains("href=\"/inbox?page=2\"", page1, StringComparison.Ordinal);
@@ -719,11 +723,11 @@ public abstract class ReadingTests : IAsyncLifetime
         using var client = await SignInAsync(original);
 
         var (_, page, _) = await GetAsync(client.Http, $"/messages/{reply}");
-        var thread = Regex.Match(page, "<ol class=\"thread-list\">(?<items>.*?)</ol>", RegexOptions.Singleline);
-        Assert.True(thread.Success);
-        var items = thread.Groups["items"].Value;
-        Assert.Contains($"href=\"/messages/{original.Id}\"", items, StringComparison.Ordinal);
-        Assert.Contains("aria-current=\"page\"", items, StringComparison.Ordinal);
+        var thread = new MessagePage(new HtmlPage(page)).Find("ol.thread-list");
+        Assert.NotNull(thread);
+        var items = thread.InnerHtml;
+        Assert.Contains(thread.QuerySelectorAll("a"), a => a.GetAttribute("href") == $"/messages/{original.Id}");
+        Assert.NotNull(thread.QuerySelector("[aria-current='page']"));
         Assert.True(items.IndexOf("Thread start", StringComparison.Ordinal) < items.IndexOf("Re: Thread start", StringComparison.Ordinal));
         Assert.DoesNotContain("elsewhere", items, StringComparison.Ordinal);
     }

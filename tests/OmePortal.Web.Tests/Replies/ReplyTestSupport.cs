@@ -44,15 +44,8 @@ internal static partial class ReplyTestSupport
             message.Cc.Add(MailboxAddress.Parse(address));
         }
 
-        using var client = host.CreateApiClient();
-        var content = new ByteArrayContent(TestMessages.ToBytes(message));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync($"/api/v1/messages?protection={protection}", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        var links = json.GetProperty("recipients").EnumerateArray()
-            .ToDictionary(r => r.GetProperty("address").GetString()!, r => r.GetProperty("link").GetString()!);
-        return new Original(json.GetProperty("id").GetGuid(), links);
+        var ingested = await host.IngestAsync(message, $"?protection={protection}");
+        return new Original(ingested.Id, ingested.Links);
     }
 
     public static string ComposePath(Guid id, string mode) => $"/messages/{id}/reply?mode={mode}";
@@ -107,11 +100,7 @@ internal static partial class ReplyTestSupport
         return await recipient.Http.SendAsync(request);
     }
 
-    public static async Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query)
-    {
-        await using var scope = host.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
+    public static Task<T> DbAsync<T>(PortalHost host, Func<OmePortalDbContext, Task<T>> query) => host.DbAsync(query);
 
     public static Task<int> CountMessagesAsync(PortalHost host) => DbAsync(host, db => db.Messages.CountAsync());
 

@@ -174,17 +174,9 @@ public abstract class RulesGatewayTests
         Assert.Empty(sink.RawReceived);
     }
 
-    private static ByteArrayContent Rfc822(byte[] bytes)
-    {
-        var content = new ByteArrayContent(bytes);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        return content;
-    }
-
     private static async Task<JsonElement> PostAsync(PortalHost host, byte[] message, string query = "")
     {
-        using var client = host.CreateApiClient();
-        using var response = await client.PostAsync("/api/v1/messages" + query, Rfc822(message));
+        using var response = await host.PostMessageAsync(message, query);
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }

@@ -141,14 +141,9 @@ public abstract class KeyLifecycleTests : IAsyncLifetime
         message.To.Add(MailboxAddress.Parse("reader@example.nl"));
         message.Subject = subject;
         message.Body = new TextPart("plain") { Text = "body of " + subject };
-        using var client = _host.CreateApiClient();
-        var content = new ByteArrayContent(TestMessages.ToBytes(message));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        _lastLinks = [.. json.GetProperty("recipients").EnumerateArray().Select(r => r.GetProperty("link").GetString()!)];
-        return (json.GetProperty("id").GetGuid(), subject);
+        var ingested = await _host.IngestAsync(message);
+        _lastLinks = [.. ingested.Recipients.Select(r => r.Link)];
+        return (ingested.Id, subject);
     }
 
     private static async Task<string?> ReadSubjectAsync(IServiceProvider services, Guid id)

@@ -33,14 +33,7 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
         // Control: the scanner finds every marker in the plaintext we send.
         Assert.All(markers, m => Assert.True(Contains(raw, m), $"control: {m} not found in the raw message"));
 
-        using var client = host.CreateApiClient();
-        var content = new ByteArrayContent(raw);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        var tokens = json.GetProperty("recipients").EnumerateArray()
-            .Select(r => r.GetProperty("link").GetString()!.Split("/m/")[1]).ToList();
+        var tokens = (await host.IngestAsync(raw)).Recipients.Select(r => r.Token).ToList();
         await host.WaitForOutboxAsync(tokens.Count);
 
         var roots = new List<string> { host.DataDirectory };

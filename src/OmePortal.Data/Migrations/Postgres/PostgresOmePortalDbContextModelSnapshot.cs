@@ -22,6 +22,25 @@ namespace OmePortal.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole<System.Guid>", b =>
                 {
                     b.Property<Guid>("Id")
@@ -583,6 +602,10 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.Property<int>("Kind")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("LastError")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
@@ -757,6 +780,25 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.ToTable("PasskeyCredentials");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientLanguagePreference", b =>
+                {
+                    b.Property<byte[]>("AddressHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AddressHash");
+
+                    b.ToTable("RecipientLanguagePreferences");
+                });
+
             modelBuilder.Entity("OmePortal.Data.RecipientLockout", b =>
                 {
                     b.Property<string>("Address")
@@ -857,6 +899,51 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("RecipientSessions");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
+                {
+                    b.Property<Guid>("ReplySendId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.HasKey("ReplySendId", "Address");
+
+                    b.ToTable("ReplySendRecipients");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SentAt");
+
+                    b.HasIndex("Address", "SentAt");
+
+                    b.HasIndex("SessionId", "SentAt");
+
+                    b.ToTable("ReplySends");
                 });
 
             modelBuilder.Entity("OmePortal.Data.Tenant", b =>
@@ -1059,6 +1146,15 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
+                {
+                    b.HasOne("OmePortal.Data.ReplySendRecord", null)
+                        .WithMany("NewRecipients")
+                        .HasForeignKey("ReplySendId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.TenantDomainRecord", b =>
                 {
                     b.HasOne("OmePortal.Data.Tenant", null)
@@ -1080,6 +1176,11 @@ namespace OmePortal.Data.Migrations.Postgres
             modelBuilder.Entity("OmePortal.Data.MessageRecord", b =>
                 {
                     b.Navigation("Recipients");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecord", b =>
+                {
+                    b.Navigation("NewRecipients");
                 });
 #pragma warning restore 612, 618
         }

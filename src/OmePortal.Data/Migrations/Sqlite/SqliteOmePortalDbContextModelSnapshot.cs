@@ -17,6 +17,23 @@ namespace OmePortal.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole<System.Guid>", b =>
                 {
                     b.Property<Guid>("Id")
@@ -572,6 +589,10 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Language")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("LastError")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
@@ -746,6 +767,25 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.ToTable("PasskeyCredentials");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientLanguagePreference", b =>
+                {
+                    b.Property<byte[]>("AddressHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("AddressHash");
+
+                    b.ToTable("RecipientLanguagePreferences");
+                });
+
             modelBuilder.Entity("OmePortal.Data.RecipientLockout", b =>
                 {
                     b.Property<string>("Address")
@@ -846,6 +886,51 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("RecipientSessions");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
+                {
+                    b.Property<Guid>("ReplySendId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ReplySendId", "Address");
+
+                    b.ToTable("ReplySendRecipients");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SentAt");
+
+                    b.HasIndex("Address", "SentAt");
+
+                    b.HasIndex("SessionId", "SentAt");
+
+                    b.ToTable("ReplySends");
                 });
 
             modelBuilder.Entity("OmePortal.Data.Tenant", b =>
@@ -1048,6 +1133,15 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
+                {
+                    b.HasOne("OmePortal.Data.ReplySendRecord", null)
+                        .WithMany("NewRecipients")
+                        .HasForeignKey("ReplySendId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.TenantDomainRecord", b =>
                 {
                     b.HasOne("OmePortal.Data.Tenant", null)
@@ -1069,6 +1163,11 @@ namespace OmePortal.Data.Migrations.Sqlite
             modelBuilder.Entity("OmePortal.Data.MessageRecord", b =>
                 {
                     b.Navigation("Recipients");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.ReplySendRecord", b =>
+                {
+                    b.Navigation("NewRecipients");
                 });
 #pragma warning restore 612, 618
         }

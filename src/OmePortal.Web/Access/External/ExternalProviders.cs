@@ -28,6 +28,12 @@ public sealed class ExternalProviderOptions
     /// <summary>When not empty, only tokens whose <c>tid</c> claim is listed are accepted.</summary>
     public string[] AllowedTenantIds { get; set; } = [];
 
+    /// <summary>
+    /// When not empty, the portal tenants (their ids) whose messages a session of this provider may open;
+    /// messages of other tenants answer "sign in another way". Not the provider's own directories (see <see cref="AllowedTenantIds"/>).
+    /// </summary>
+    public string[] Tenants { get; set; } = [];
+
     /// <summary>Defaults to <c>/signin-oidc-&lt;name&gt;</c>; must be registered at the provider as redirect URI.</summary>
     public string? CallbackPath { get; set; }
 
@@ -49,14 +55,18 @@ public sealed record ExternalProvider(
     string Method,
     IReadOnlyCollection<string> AllowedTenantIds,
     string CallbackPath,
-    string? Origin);
+    string? Origin)
+{
+    /// <summary>The portal tenants whose messages this provider's sessions may open; empty for all.</summary>
+    public IReadOnlySet<Guid> Tenants { get; init; } = new HashSet<Guid>();
+}
 
 /// <summary>The configured external sign-ins, in button order (Microsoft first).</summary>
 public sealed partial class ExternalProviders(IReadOnlyList<ExternalProvider> providers)
 {
     public const string MicrosoftName = "microsoft";
     public const string MicrosoftScheme = "Microsoft";
-    public const string MicrosoftMethod = "microsoft";
+    public const string MicrosoftMethod = OmePortal.Core.Access.SignInChoices.MicrosoftMethod;
     public const string ProvidersSection = "OmePortal:ExternalSignIn:Providers";
 
     public IReadOnlyList<ExternalProvider> All { get; } = providers;
@@ -66,6 +76,29 @@ public sealed partial class ExternalProviders(IReadOnlyList<ExternalProvider> pr
     public ExternalProvider? ByName(string? name) => All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
     public ExternalProvider? ByScheme(string scheme) => All.FirstOrDefault(p => p.Scheme == scheme);
+
+    /// <summary>The provider whose sessions record <paramref name="method"/> (<see cref="ExternalProvider.Method"/>).</summary>
+    public ExternalProvider? ByMethod(string? method) => All.FirstOrDefault(p => string.Equals(p.Method, method, StringComparison.Ordinal));
+
+    /// <summary>
+    /// The portal tenant ids of <c>Providers:&lt;name&gt;:Tenants</c>; a start-up error for anything that is not one,
+    /// since a mistyped id would otherwise shut the provider out of every tenant without a word.
+    /// </summary>
+    public static HashSet<Guid> ParseTenants(string provider, IEnumerable<string> values)
+    {
+        var tenants = new HashSet<Guid>();
+        foreach (var value in values)
+        {
+            if (!Guid.TryParse(value, out var tenant) || tenant == Guid.Empty)
+            {
+                throw new InvalidOperationException($"{ProvidersSection}:{provider}:Tenants: '{value}' is not a tenant id (a GUID).");
+            }
+
+            tenants.Add(tenant);
+        }
+
+        return tenants;
+    }
 
     /// <summary>Provider names become route segments, scheme names and a session method of at most 32 characters.</summary>
     public static bool IsValidName(string name) => ProviderName().IsMatch(name) && !string.Equals(name, MicrosoftName, StringComparison.OrdinalIgnoreCase);

@@ -69,10 +69,13 @@ public static class ExternalSignInExtensions
                 "oidc-" + name,
                 string.IsNullOrWhiteSpace(options.DisplayName) ? name : options.DisplayName,
                 ExternalProviderKind.OpenIdConnect,
-                "oidc:" + name,
+                OmePortal.Core.Access.SignInChoices.OpenIdConnectMethodPrefix + name,
                 options.AllowedTenantIds,
                 string.IsNullOrWhiteSpace(options.CallbackPath) ? "/signin-oidc-" + name : options.CallbackPath,
-                ExternalProviders.OriginOf(options.Authority));
+                ExternalProviders.OriginOf(options.Authority))
+            {
+                Tenants = ExternalProviders.ParseTenants(name, options.Tenants),
+            };
             authentication.AddOpenIdConnect(provider.Scheme, provider.DisplayName, o =>
             {
                 o.Authority = options.Authority;

@@ -47,7 +47,19 @@ public sealed partial class SignInModel(
         // Old half-finished sign-ins must not carry over.
         await HttpContext.SignOutAsync(IdentityConstants.TwoFactorUserIdScheme);
         var user = await signIn.UserManager.FindByEmailAsync(Input.Email.Trim());
-        var result = user is null ? Microsoft.AspNetCore.Identity.SignInResult.Failed : await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
+        Microsoft.AspNetCore.Identity.SignInResult result;
+        if (user is null)
+        {
+            // The same password hashing as for a known account, so the answer's timing does not tell
+            // which addresses have one.
+            VerifyAgainstNobody(signIn.UserManager.PasswordHasher, Input.Password);
+            result = Microsoft.AspNetCore.Identity.SignInResult.Failed;
+        }
+        else
+        {
+            result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
+        }
+
         var target = HostingExtensions.IsLocal(ReturnUrl) && ReturnUrl!.StartsWith("/admin", StringComparison.OrdinalIgnoreCase) ? ReturnUrl : null;
         if (result.RequiresTwoFactor)
         {
@@ -66,8 +78,19 @@ public sealed partial class SignInModel(
             await audit.FailedAsync(user, result.IsLockedOut ? "password; locked out" : "password", cancellationToken);
         }
 
-        Error = result.IsLockedOut ? text["LockedOut"] : text["SignInFailed"];
+        // One message whether the address is unknown, the password wrong or the account locked: the
+        // password step must not tell a guesser which addresses are admins.
+        Error = text["SignInFailed"];
         return Page();
+    }
+
+    private static readonly AdminUser Nobody = new() { Id = Guid.Empty, UserName = "nobody" };
+    private static string? nobodysHash;
+
+    private static void VerifyAgainstNobody(IPasswordHasher<AdminUser> hasher, string password)
+    {
+        nobodysHash ??= hasher.HashPassword(Nobody, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
+        _ = hasher.VerifyHashedPassword(Nobody, nobodysHash, password);
     }
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Information, Message = "Admin password sign-in failed (locked out: {LockedOut}).")]

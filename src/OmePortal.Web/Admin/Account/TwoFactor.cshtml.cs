@@ -45,9 +45,29 @@ public sealed class TwoFactorModel(SignInManager<AdminUser> signIn, AdminSignInA
         }
 
         var usedRecovery = code.Length == 0;
-        var result = usedRecovery
-            ? await signIn.TwoFactorRecoveryCodeSignInAsync(recovery)
-            : await signIn.TwoFactorAuthenticatorSignInAsync(code, isPersistent: false, rememberClient: false);
+        Microsoft.AspNetCore.Identity.SignInResult result;
+        if (usedRecovery)
+        {
+            // Identity neither checks the lockout before a recovery code nor counts a wrong one
+            // ("codes are expected to be random"); here they are a second factor like the app's codes.
+            if (await signIn.UserManager.IsLockedOutAsync(user))
+            {
+                result = Microsoft.AspNetCore.Identity.SignInResult.LockedOut;
+            }
+            else
+            {
+                result = await signIn.TwoFactorRecoveryCodeSignInAsync(recovery);
+                if (!result.Succeeded)
+                {
+                    await signIn.UserManager.AccessFailedAsync(user);
+                }
+            }
+        }
+        else
+        {
+            result = await signIn.TwoFactorAuthenticatorSignInAsync(code, isPersistent: false, rememberClient: false);
+        }
+
         if (result.Succeeded)
         {
             await audit.SignedInAsync(user, usedRecovery ? "password + recovery code" : "password + authenticator", cancellationToken);

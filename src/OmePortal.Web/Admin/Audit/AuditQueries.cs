@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Data;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Admin.Audit;
 
@@ -10,8 +11,8 @@ public sealed record AuditFilter(AuditEventKind? Kind = null, string? Actor = nu
 public sealed record AuditPage(IReadOnlyList<AuditEvent> Events, int Page, int PageCount, int Total);
 
 /// <summary>
-/// Reads the audit log of one tenant: every query here takes the tenant id first and filters by it,
-/// so an admin's filter (a message id, an actor) can never reach another tenant's events. Read-only:
+/// Reads the audit log of one tenant: every query starts from that tenant's events
+/// (<see cref="TenantDataExtensions.ForTenant"/>), so an admin's filter (a message id, an actor) can never reach another tenant's events. Read-only:
 /// nothing in the portal changes or removes an event (<see cref="AppendOnlyAuditGuard"/>).
 /// </summary>
 public sealed class AuditQueries(OmePortalDbContext db)
@@ -56,7 +57,7 @@ public sealed class AuditQueries(OmePortalDbContext db)
 
     public IQueryable<AuditEvent> Query(Guid tenantId, AuditFilter filter)
     {
-        var query = db.AuditEvents.AsNoTracking().Where(e => e.TenantId == tenantId);
+        var query = db.ForTenant(tenantId).AuditEvents.AsNoTracking();
         if (filter.Kind is { } kind)
         {
             query = query.Where(e => e.Kind == kind);

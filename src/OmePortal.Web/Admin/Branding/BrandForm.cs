@@ -31,6 +31,7 @@ public sealed class BrandFormInput
     public string? PrivacyStatementUrl { get; set; }
     public bool OtpEnabled { get; set; } = true;
     public bool MicrosoftSignInEnabled { get; set; } = true;
+    public bool NotifyInBothLanguages { get; set; }
     public int ExpiryDays { get; set; }
     public List<BrandTextsInput> Texts { get; set; } = [];
 
@@ -48,6 +49,7 @@ public sealed class BrandFormInput
         PrivacyStatementUrl = brand.PrivacyStatementUrl,
         OtpEnabled = brand.OtpEnabled,
         MicrosoftSignInEnabled = brand.MicrosoftSignInEnabled,
+        NotifyInBothLanguages = brand.NotifyInBothLanguages,
         ExpiryDays = brand.ExpiryDays,
         Texts = BrandLanguages.Supported.Select(language =>
         {
@@ -101,6 +103,7 @@ public sealed class BrandFormInput
             PrivacyStatementUrl = string.IsNullOrWhiteSpace(PrivacyStatementUrl) ? null : PrivacyStatementUrl.Trim(),
             OtpEnabled = OtpEnabled,
             MicrosoftSignInEnabled = MicrosoftSignInEnabled,
+            NotifyInBothLanguages = NotifyInBothLanguages,
             ExpiryDays = ExpiryDays,
             Texts = texts,
         };

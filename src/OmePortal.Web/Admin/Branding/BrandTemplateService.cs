@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using OmePortal.Core.Branding;
 using OmePortal.Data;
 using OmePortal.Web.Audit;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Admin.Branding;
 
@@ -60,8 +61,9 @@ public interface IBrandTemplateReferences
 }
 
 /// <summary>
-/// Lists, creates, changes and removes a tenant's branding templates. Every query is filtered by the
-/// tenant passed in (the admin's <see cref="AdminScope.TenantId"/>): another tenant's id is "not found".
+/// Lists, creates, changes and removes a tenant's branding templates. Every query reads the rows of the
+/// tenant passed in (the admin's <see cref="AdminScope.TenantId"/>, through <see cref="TenantDataExtensions.ForTenant"/>):
+/// another tenant's id is "not found".
 /// Every change is audited (<see cref="AuditEventKind.TemplateChanged"/>) in the same SaveChanges.
 /// </summary>
 /// <remarks>
@@ -78,8 +80,9 @@ public sealed class BrandTemplateService(
 {
     public async Task<IReadOnlyList<BrandTemplateSummary>> ListAsync(Guid tenantId, CancellationToken cancellationToken)
     {
-        var rows = await db.BrandTemplates.AsNoTracking()
-            .Where(t => t.TenantId == tenantId)
+        var tenant = db.ForTenant(tenantId);
+        var messages = tenant.Messages;
+        var rows = await tenant.BrandTemplates.AsNoTracking()
             .Select(t => new
             {
                 t.Id,
@@ -87,7 +90,7 @@ public sealed class BrandTemplateService(
                 t.IsDefault,
                 t.UpdatedAt,
                 HasLogo = t.Logo != null,
-                Messages = db.Messages.Count(m => m.TenantId == tenantId && m.TemplateId == t.Id),
+                Messages = messages.Count(m => m.TemplateId == t.Id),
             })
             .ToListAsync(cancellationToken);
         return rows
@@ -100,8 +103,8 @@ public sealed class BrandTemplateService(
     /// <summary>The template, or null when there is none with that id in <paramref name="tenantId"/>.</summary>
     public async Task<StoredBrandTemplate?> GetAsync(Guid tenantId, Guid id, CancellationToken cancellationToken)
     {
-        var record = await db.BrandTemplates.AsNoTracking()
-            .SingleOrDefaultAsync(t => t.Id == id && t.TenantId == tenantId, cancellationToken);
+        var record = await db.ForTenant(tenantId).BrandTemplates.AsNoTracking()
+            .SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         return record is null ? null : ToStored(record);
     }
 
@@ -138,7 +141,7 @@ public sealed class BrandTemplateService(
     /// <summary>Replaces every field of the template (a rename is a change of <see cref="BrandTemplate.Name"/>).</summary>
     public async Task<BrandTemplateChange> UpdateAsync(Guid tenantId, string actor, Guid id, BrandTemplate brand, LogoChange logoChange, CancellationToken cancellationToken)
     {
-        var record = await db.BrandTemplates.SingleOrDefaultAsync(t => t.Id == id && t.TenantId == tenantId, cancellationToken);
+        var record = await db.ForTenant(tenantId).BrandTemplates.SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (record is null)
         {
             return new BrandTemplateChange.NotFound();
@@ -176,7 +179,8 @@ public sealed class BrandTemplateService(
 
     public async Task<BrandTemplateChange> RemoveAsync(Guid tenantId, string actor, Guid id, CancellationToken cancellationToken)
     {
-        var record = await db.BrandTemplates.SingleOrDefaultAsync(t => t.Id == id && t.TenantId == tenantId, cancellationToken);
+        var tenant = db.ForTenant(tenantId);
+        var record = await tenant.BrandTemplates.SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (record is null)
         {
             return new BrandTemplateChange.NotFound();
@@ -195,12 +199,12 @@ public sealed class BrandTemplateService(
             }
         }
 
-        var defaultId = await db.BrandTemplates.Where(t => t.TenantId == tenantId && t.IsDefault)
+        var defaultId = await tenant.BrandTemplates.Where(t => t.IsDefault)
             .Select(t => t.Id).SingleAsync(cancellationToken);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var moved = await db.Messages
-            .Where(m => m.TenantId == tenantId && m.TemplateId == id)
+        var moved = await tenant.Messages
+            .Where(m => m.TemplateId == id)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.TemplateId, defaultId), cancellationToken);
         db.BrandTemplates.Remove(record);
         audit.Add(tenantId, AuditEventKind.TemplateChanged, actor, detail: $"removed {id:D} '{record.Name}', {moved} messages moved to the default");
@@ -212,8 +216,8 @@ public sealed class BrandTemplateService(
     /// <summary>The stored logo of a template of <paramref name="tenantId"/>, or null.</summary>
     public async Task<BrandLogo?> LogoAsync(Guid tenantId, Guid id, CancellationToken cancellationToken)
     {
-        var row = await db.BrandTemplates.AsNoTracking()
-            .Where(t => t.Id == id && t.TenantId == tenantId)
+        var row = await db.ForTenant(tenantId).BrandTemplates.AsNoTracking()
+            .Where(t => t.Id == id)
             .Select(t => new { t.Logo, t.LogoContentType })
             .SingleOrDefaultAsync(cancellationToken);
         return row?.Logo is { } bytes && row.LogoContentType is { } type ? new BrandLogo(bytes, type) : null;
@@ -229,8 +233,8 @@ public sealed class BrandTemplateService(
     {
         // Names differing only in case would confuse an admin choosing one in a rule; refuse them too.
         var lowered = name.ToLowerInvariant();
-        return db.BrandTemplates.AnyAsync(
-            t => t.TenantId == tenantId && t.Id != exceptId && t.Name.ToLower() == lowered, cancellationToken);
+        return db.ForTenant(tenantId).BrandTemplates.AnyAsync(
+            t => t.Id != exceptId && t.Name.ToLower() == lowered, cancellationToken);
     }
 
     private async Task<BrandTemplateChange> SaveAsync(BrandTemplateChange success, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OmePortal.Data;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Admin.Branding;
 
@@ -12,8 +13,7 @@ public sealed class RuleTemplateReferences(OmePortalDbContext db) : IBrandTempla
 {
     public async Task<bool> IsReferencedAsync(Guid tenantId, Guid templateId, CancellationToken cancellationToken)
     {
-        var actions = await db.MailFlowRules.AsNoTracking()
-            .Where(r => r.TenantId == tenantId)
+        var actions = await db.ForTenant(tenantId).Rules.AsNoTracking()
             .Select(r => r.ActionJson)
             .ToListAsync(cancellationToken);
         var id = templateId.ToString("D");

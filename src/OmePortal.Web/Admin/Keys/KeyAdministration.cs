@@ -38,7 +38,8 @@ public enum ApiKeyRevocation
 
 /// <summary>
 /// The keys admin: tenant key versions and rotation, API keys. Every method takes the tenant id of the
-/// admin's scope and filters by it, so an id of another tenant is not found.
+/// admin's scope and reads that tenant's rows (<see cref="TenantDataExtensions.ForTenant"/>), so an id of
+/// another tenant is not found.
 /// </summary>
 public sealed class KeyAdministration(OmePortalDbContext db, TenantKeyRing keyRing, ApiKeys apiKeys, AuditLog audit, RewrapSignal rewrap, TimeProvider time)
 {
@@ -46,11 +47,12 @@ public sealed class KeyAdministration(OmePortalDbContext db, TenantKeyRing keyRi
 
     public async Task<KeyOverview> OverviewAsync(Guid tenantId, CancellationToken cancellationToken)
     {
-        var versions = await db.TenantKeys.AsNoTracking().Where(k => k.TenantId == tenantId)
+        var tenant = db.ForTenant(tenantId);
+        var versions = await tenant.TenantKeys.AsNoTracking()
             .OrderByDescending(k => k.Version)
             .Select(k => new { k.Version, k.IsActive, Retired = k.WrappedKey == null, k.CreatedAt, k.RetiredAt })
             .ToListAsync(cancellationToken);
-        var counts = await db.Messages.AsNoTracking().Where(m => m.TenantId == tenantId && m.WrappedKey != null)
+        var counts = await tenant.Messages.AsNoTracking().Where(m => m.WrappedKey != null)
             .GroupBy(m => m.KeyVersion)
             .Select(g => new { Version = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Version, g => g.Count, cancellationToken);
@@ -67,13 +69,13 @@ public sealed class KeyAdministration(OmePortalDbContext db, TenantKeyRing keyRi
     }
 
     public Task<List<ApiKeyRow>> ListApiKeysAsync(Guid tenantId, CancellationToken cancellationToken) =>
-        db.ApiKeys.AsNoTracking().Where(k => k.TenantId == tenantId)
+        db.ForTenant(tenantId).ApiKeys.AsNoTracking()
             .OrderBy(k => k.RevokedAt != null).ThenByDescending(k => k.CreatedAt)
             .Select(k => new ApiKeyRow(k.Id, k.Name, k.Prefix, k.CreatedAt, k.RevokedAt))
             .ToListAsync(cancellationToken);
 
     public Task<ApiKeyRow?> FindApiKeyAsync(Guid tenantId, Guid id, CancellationToken cancellationToken) =>
-        db.ApiKeys.AsNoTracking().Where(k => k.TenantId == tenantId && k.Id == id)
+        db.ForTenant(tenantId).ApiKeys.AsNoTracking().Where(k => k.Id == id)
             .Select(k => new ApiKeyRow(k.Id, k.Name, k.Prefix, k.CreatedAt, k.RevokedAt))
             .SingleOrDefaultAsync(cancellationToken);
 
@@ -90,17 +92,18 @@ public sealed class KeyAdministration(OmePortalDbContext db, TenantKeyRing keyRi
     public async Task<ApiKeyRevocation> RevokeApiKeyAsync(Guid tenantId, Guid id, string actor, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var keys = db.ForTenant(tenantId).ApiKeys;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var changed = await db.ApiKeys.Where(k => k.Id == id && k.TenantId == tenantId && k.RevokedAt == null)
+        var changed = await keys.Where(k => k.Id == id && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
         if (changed == 0)
         {
-            return await db.ApiKeys.AnyAsync(k => k.Id == id && k.TenantId == tenantId, cancellationToken)
+            return await keys.AnyAsync(k => k.Id == id, cancellationToken)
                 ? ApiKeyRevocation.AlreadyRevoked
                 : ApiKeyRevocation.NotFound;
         }
 
-        var prefix = await db.ApiKeys.Where(k => k.Id == id).Select(k => k.Prefix + " " + k.Name).SingleAsync(cancellationToken);
+        var prefix = await keys.Where(k => k.Id == id).Select(k => k.Prefix + " " + k.Name).SingleAsync(cancellationToken);
         audit.Add(tenantId, AuditEventKind.ApiKeyRevoked, actor, detail: prefix);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

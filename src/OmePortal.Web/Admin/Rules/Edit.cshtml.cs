@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
 using OmePortal.Core.Rules;
-using OmePortal.Data;
 using OmePortal.Web.Admin;
 
 using OmePortal.Web.Rules;
@@ -19,7 +18,6 @@ namespace OmePortal.Web.Admin.Rules;
 public sealed class RuleEditModel(
     RuleStore store,
     RuleTester tester,
-    OmePortalDbContext db,
     AdminScope scope,
     IStringLocalizer<RulesResource> text) : PageModel
 {
@@ -167,7 +165,7 @@ public sealed class RuleEditModel(
     /// <summary>Resolves the route id within the admin's tenant; false when it is neither "new" nor one of its rules.</summary>
     private async Task<bool> LoadAsync(string id, CancellationToken cancellationToken)
     {
-        Templates = await RulePageData.TemplatesAsync(db, scope.TenantId, cancellationToken);
+        Templates = await RulePageData.TemplatesAsync(scope.Data, cancellationToken);
         Text = RulePageData.TextFor(text, Templates);
         if (string.Equals(id, NewId, StringComparison.Ordinal))
         {

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
-using OmePortal.Data;
 using OmePortal.Web.Admin;
 
 using OmePortal.Web.Rules;
@@ -9,7 +8,7 @@ using OmePortal.Web.Rules;
 namespace OmePortal.Web.Admin.Rules;
 
 /// <summary>/admin/rules: the tenant's rules in evaluation order (reorder, turn on/off) and the tenant's own domains.</summary>
-public sealed class RulesListModel(RuleStore store, OmePortalDbContext db, AdminScope scope, IStringLocalizer<RulesResource> text) : PageModel
+public sealed class RulesListModel(RuleStore store, AdminScope scope, IStringLocalizer<RulesResource> text) : PageModel
 {
     public IReadOnlyList<StoredRule> Rules { get; private set; } = [];
 
@@ -68,7 +67,7 @@ public sealed class RulesListModel(RuleStore store, OmePortalDbContext db, Admin
     private async Task LoadAsync(CancellationToken cancellationToken, bool keepDomainsInput)
     {
         Rules = await store.ListAsync(scope.TenantId, cancellationToken);
-        Text = RulePageData.TextFor(text, await RulePageData.TemplatesAsync(db, scope.TenantId, cancellationToken));
+        Text = RulePageData.TextFor(text, await RulePageData.TemplatesAsync(scope.Data, cancellationToken));
         var domains = await store.DomainsAsync(scope.TenantId, cancellationToken);
         HasDomains = domains.Count > 0;
         if (!keepDomainsInput)

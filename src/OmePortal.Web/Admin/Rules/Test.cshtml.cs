@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
-using OmePortal.Data;
 using OmePortal.Web.Admin;
 
 using OmePortal.Web.Rules;
@@ -11,7 +10,7 @@ namespace OmePortal.Web.Admin.Rules;
 /// <summary>/admin/rules/test: which saved rules an uploaded .eml matches, and why. Nothing is stored or sent.</summary>
 [RequestSizeLimit(RuleEditModel.MaxRequestBytes)]
 [RequestFormLimits(MultipartBodyLengthLimit = RuleEditModel.MaxRequestBytes)]
-public sealed class RuleTestModel(RuleTester tester, OmePortalDbContext db, AdminScope scope, IStringLocalizer<RulesResource> text) : PageModel
+public sealed class RuleTestModel(RuleTester tester, AdminScope scope, IStringLocalizer<RulesResource> text) : PageModel
 {
     public RuleTestOutcome? Outcome { get; private set; }
 
@@ -30,6 +29,6 @@ public sealed class RuleTestModel(RuleTester tester, OmePortalDbContext db, Admi
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Text = RulePageData.TextFor(text, await RulePageData.TemplatesAsync(db, scope.TenantId, cancellationToken));
+        Text = RulePageData.TextFor(text, await RulePageData.TemplatesAsync(scope.Data, cancellationToken));
     }
 }

@@ -9,12 +9,15 @@ using OmePortal.Data;
 using OmePortal.Web.Admin;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
+using OmePortal.Web.Rules;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Admin.SystemAdmin;
 
 /// <summary>
-/// One tenant's admins (system admin only): the list, and a new admin with an initial password or an
-/// invitation link (shown once). Review first, then confirm.
+/// One tenant (system admin only): its accepted domains (the senders it may use; without any it accepts no
+/// mail), its admins, and a new admin with an initial password or an invitation link (shown once). Review
+/// first, then confirm.
 /// </summary>
 public sealed class TenantModel(
     OmePortalDbContext db,
@@ -22,6 +25,7 @@ public sealed class TenantModel(
     AdminAccounts accounts,
     UserManager<AdminUser> users,
     AuditLog audit,
+    RuleStore rules,
     PublicUrls urls,
     IOptions<AdminOptions> options,
     TimeProvider time,
@@ -34,6 +38,12 @@ public sealed class TenantModel(
 
     public IReadOnlyList<AdminUser> Admins { get; private set; } = [];
 
+    /// <summary>The accepted domains, one per line (the form's value).</summary>
+    [BindProperty]
+    public string? AcceptedDomains { get; set; }
+
+    public bool HasAcceptedDomains { get; private set; }
+
     public bool Reviewing { get; private set; }
 
     public DateTimeOffset InvitationExpiresAt => time.GetUtcNow() + options.Value.InvitationLifetime;
@@ -45,7 +55,7 @@ public sealed class TenantModel(
 
     public int MinimumPasswordLength => options.Value.MinimumPasswordLength;
 
-    public async Task<IActionResult> OnGetAsync(Guid id, string? created, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(Guid id, string? created, string? domains, CancellationToken cancellationToken)
     {
         if (!await LoadAsync(id, cancellationToken))
         {
@@ -55,6 +65,10 @@ public sealed class TenantModel(
         if (created is not null)
         {
             Notice = text["AdminCreated", created];
+        }
+        else if (domains == "saved")
+        {
+            Notice = text["AcceptedDomainsSaved"];
         }
 
         return Page();
@@ -112,7 +126,26 @@ public sealed class TenantModel(
         return Redirect($"/admin/system/tenant/{Tenant.Id}?created={Uri.EscapeDataString(email)}");
     }
 
-    private async Task ValidateAsync()
+    public async Task<IActionResult> OnPostDomainsAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var posted = AcceptedDomains;
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        var lines = (posted ?? string.Empty).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (!await rules.SetDomainsAsync(Tenant.Id, lines, scope.Actor, cancellationToken))
+        {
+            AcceptedDomains = posted;
+            ModelState.AddModelError(nameof(AcceptedDomains), text["AcceptedDomainsInvalid"]);
+            return Page();
+        }
+
+        return Redirect($"/admin/system/tenant/{Tenant.Id}?domains=saved");
+    }
+
+        private async Task ValidateAsync()
     {
         if (!ModelState.IsValid)
         {
@@ -146,7 +179,10 @@ public sealed class TenantModel(
         }
 
         Tenant = tenant;
-        Admins = await db.Users.AsNoTracking().Where(u => u.TenantId == id).OrderBy(u => u.Email).ToListAsync(cancellationToken);
+        Admins = await db.ForTenant(id).Admins.AsNoTracking().OrderBy(u => u.Email).ToListAsync(cancellationToken);
+        var domains = await rules.DomainsAsync(id, cancellationToken);
+        HasAcceptedDomains = domains.Count > 0;
+        AcceptedDomains ??= string.Join('\n', domains);
         return true;
     }
 

@@ -4,6 +4,7 @@ using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Web.Admin.Audit;
 using OmePortal.Web.Audit;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Admin.Trace;
 
@@ -94,8 +95,8 @@ public sealed record TracedMessage(
     IReadOnlyList<AuditEvent> Events);
 
 /// <summary>
-/// The message trace of one tenant (issue 5 item 4). Every query starts from the tenant id, so a
-/// message id of another tenant is simply not found. Statuses come from the recipient rows, the
+/// The message trace of one tenant (issue 5 item 4). Every query starts from the tenant's rows
+/// (<see cref="TenantDataExtensions.ForTenant"/>), so a message id of another tenant is simply not found. Statuses come from the recipient rows, the
 /// outbound notification mails and the audit events; nothing is decrypted.
 /// </summary>
 public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
@@ -106,7 +107,8 @@ public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
     public async Task<TracePage> SearchAsync(Guid tenantId, TraceSearch search, int page, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var query = Filter(db.Messages.AsNoTracking().Where(m => m.TenantId == tenantId), search, now);
+        var tenant = db.ForTenant(tenantId);
+        var query = Filter(tenant, search, now);
         var total = await query.CountAsync(cancellationToken);
         var pageCount = Math.Max(1, (total + PageSize - 1) / PageSize);
         page = Math.Clamp(page, 1, pageCount);
@@ -138,8 +140,9 @@ public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
     /// <summary>The message with its recipients' statuses and its audit events, or null when the tenant has no such message.</summary>
     public async Task<TracedMessage?> FindAsync(Guid tenantId, Guid messageId, CancellationToken cancellationToken)
     {
-        var message = await db.Messages.AsNoTracking()
-            .Where(m => m.TenantId == tenantId && m.Id == messageId)
+        var tenant = db.ForTenant(tenantId);
+        var message = await tenant.Messages.AsNoTracking()
+            .Where(m => m.Id == messageId)
             .Select(m => new
             {
                 m.Id, m.ReceivedAt, m.SenderAddress, m.Source, m.Protection, m.TemplateId, m.ExpiresAt, m.SizeBytes,
@@ -151,28 +154,28 @@ public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
             return null;
         }
 
-        var recipients = await db.Recipients.AsNoTracking()
-            .Where(r => r.TenantId == tenantId && r.MessageId == messageId)
+        var recipients = await tenant.Recipients.AsNoTracking()
+            .Where(r => r.MessageId == messageId)
             .OrderBy(r => r.Kind).ThenBy(r => r.Address)
             .ToListAsync(cancellationToken);
-        var template = await db.BrandTemplates.AsNoTracking()
-            .Where(t => t.TenantId == tenantId && t.Id == message.TemplateId)
+        var template = await tenant.BrandTemplates.AsNoTracking()
+            .Where(t => t.Id == message.TemplateId)
             .Select(t => t.Name)
             .SingleOrDefaultAsync(cancellationToken);
-        var mails = await db.OutboundMails.AsNoTracking()
-            .Where(o => o.TenantId == tenantId && o.MessageId == messageId && o.Kind == OutboundMailKind.Notification)
+        var mails = await tenant.OutboundMails.AsNoTracking()
+            .Where(o => o.MessageId == messageId && o.Kind == OutboundMailKind.Notification)
             .Select(o => new { o.RecipientId, o.Status, o.Attempts, o.SentAt, o.LastError, o.CreatedAt })
             .ToListAsync(cancellationToken);
-        var events = await db.AuditEvents.AsNoTracking()
-            .Where(e => e.TenantId == tenantId && e.MessageId == messageId)
+        var events = await tenant.AuditEvents.AsNoTracking()
+            .Where(e => e.MessageId == messageId)
             .OrderBy(e => e.At).ThenBy(e => e.Id)
             .ToListAsync(cancellationToken);
 
         // Sign-ins from the inbox (not from this message's link) are recorded for the address alone.
         var addresses = recipients.Select(r => r.Address).Distinct().ToList();
         var received = message.ReceivedAt;
-        var addressEvents = await db.AuditEvents.AsNoTracking()
-            .Where(e => e.TenantId == tenantId && e.MessageId == null && addresses.Contains(e.Actor) && e.At >= received
+        var addressEvents = await tenant.AuditEvents.AsNoTracking()
+            .Where(e => e.MessageId == null && addresses.Contains(e.Actor) && e.At >= received
                 && (e.Kind == AuditEventKind.PasscodeSent || e.Kind == AuditEventKind.PasscodeFailed || e.Kind == AuditEventKind.SignedIn))
             .OrderBy(e => e.At).ThenBy(e => e.Id)
             .Take(MaxAddressEvents)
@@ -222,8 +225,10 @@ public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
             [.. events.Concat(addressEvents).OrderBy(e => e.At).ThenBy(e => e.Id)]);
     }
 
-    private IQueryable<MessageRecord> Filter(IQueryable<MessageRecord> query, TraceSearch search, DateTimeOffset now)
+    private static IQueryable<MessageRecord> Filter(TenantData tenant, TraceSearch search, DateTimeOffset now)
     {
+        var query = tenant.Messages.AsNoTracking();
+        var outboundMails = tenant.OutboundMails;
         if (!string.IsNullOrWhiteSpace(search.Sender))
         {
             var sender = search.Sender.Trim().ToLowerInvariant();
@@ -252,7 +257,7 @@ public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
         {
             TraceStatus.Any => query,
             TraceStatus.Active => query.Where(m => m.WrappedKey != null && (m.ExpiresAt == null || m.ExpiresAt > now) && m.Recipients.Any(r => r.RevokedAt == null)),
-            TraceStatus.DeliveryFailed => query.Where(m => db.OutboundMails.Any(o => o.MessageId == m.Id && o.Kind == OutboundMailKind.Notification && o.Status == OutboundMailStatus.Failed)),
+            TraceStatus.DeliveryFailed => query.Where(m => outboundMails.Any(o => o.MessageId == m.Id && o.Kind == OutboundMailKind.Notification && o.Status == OutboundMailStatus.Failed)),
             TraceStatus.NotViewed => query.Where(m => m.Recipients.Any(r => r.FirstViewedAt == null)),
             TraceStatus.Viewed => query.Where(m => m.Recipients.Any(r => r.FirstViewedAt != null)),
             TraceStatus.Replied => query.Where(m => m.Recipients.Any(r => r.RepliedAt != null)),

@@ -37,10 +37,7 @@ public abstract class KeyAdministrationTests : IAsyncLifetime
 
     private async Task<HttpStatusCode> PostMessageAsync(string apiKey)
     {
-        using var client = _host.CreateApiClient(apiKey);
-        var content = new ByteArrayContent(ReadingTestSupport.SimpleMessage("keys@example.nl", "Keys"));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
+        using var response = await _host.PostMessageAsync(ReadingTestSupport.SimpleMessage("keys@example.nl", "Keys"), apiKey: apiKey);
         return response.StatusCode;
     }
 

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OmePortal.Data;
 using OmePortal.Testing;
+using OmePortal.Testing.Pages;
 using OmePortal.Web.Tests.Reading;
 
 namespace OmePortal.Web.Tests.Admin.Keys;
@@ -28,10 +29,7 @@ public abstract partial class KeysPagesTests : IAsyncLifetime
 
     private async Task<HttpStatusCode> PostMessageAsync(string apiKey)
     {
-        using var client = _host.CreateApiClient(apiKey);
-        var content = new ByteArrayContent(ReadingTestSupport.SimpleMessage("keys@example.nl", "Keys"));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
+        using var response = await _host.PostMessageAsync(ReadingTestSupport.SimpleMessage("keys@example.nl", "Keys"), apiKey: apiKey);
         return response.StatusCode;
     }
 
@@ -39,11 +37,13 @@ public abstract partial class KeysPagesTests : IAsyncLifetime
     {
         using var created = await admin.PostFormAsync("/admin/keys", new Dictionary<string, string> { ["Input.Name"] = name }, handler: "Create");
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
-        var html = await created.Content.ReadAsStringAsync();
+        var page = await HtmlPage.FromAsync(created);
         Assert.Contains("no-store", created.Headers.CacheControl?.ToString() ?? string.Empty, StringComparison.Ordinal);
-        var match = CreatedKey().Match(html);
-        Assert.True(match.Success, "the new key is shown");
-        return (match.Groups["key"].Value, Guid.Parse(match.Groups["id"].Value));
+        var section = page.Find("section[data-created-key]");
+        Assert.NotNull(section);
+        var key = section.QuerySelector("p.once[data-api-key]")?.TextContent ?? string.Empty;
+        Assert.Matches("^omp_[A-Za-z0-9_-]+$", key);
+        return (key, Guid.Parse(section.GetAttribute("data-created-key")!));
     }
 
     [Fact]
@@ -112,6 +112,7 @@ public abstract partial class KeysPagesTests : IAsyncLifetime
     {
         using var mine = await AdminClient.SignInTenantAdminAsync(_host, await DefaultSlugAsync());
         var otherTenant = await AdminClient.CreateTenantAsync(_host, "other");
+        await _host.InScopeAsync(services => services.GetRequiredService<OmePortal.Web.Rules.RuleStore>().SetDomainsAsync(otherTenant, ["contoso.test"], "test", CancellationToken.None));
         using var other = await AdminClient.SignInTenantAdminAsync(_host, "other");
         var (theirKey, theirId) = await CreateKeyAsync(other, "Their connector");
         var (_, myId) = await CreateKeyAsync(mine, "My connector");
@@ -140,9 +141,6 @@ public abstract partial class KeysPagesTests : IAsyncLifetime
         using var anonymous = AdminClient.Anonymous(_host);
         Assert.NotEqual(HttpStatusCode.OK, (await anonymous.Http.GetAsync("/admin/keys")).StatusCode);
     }
-
-    [GeneratedRegex("data-created-key=\"(?<id>[0-9a-f-]{36})\"[\\s\\S]*?<p class=\"once\" data-api-key>(?<key>omp_[A-Za-z0-9_-]+)</p>")]
-    private static partial Regex CreatedKey();
 }
 
 public sealed class KeysPagesSqliteTests : KeysPagesTests

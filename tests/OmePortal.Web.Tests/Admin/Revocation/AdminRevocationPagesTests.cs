@@ -10,6 +10,7 @@ using OmePortal.Web.Tests.Reading;
 using static OmePortal.Web.Tests.Revocation.RevocationTestSupport;
 
 using OmePortal.Web.Tests.Revocation;
+using OmePortal.Web.Tenancy;
 
 namespace OmePortal.Web.Tests.Admin.Revocation;
 
@@ -123,12 +124,12 @@ public abstract class AdminRevocationPagesTests : IAsyncLifetime
         {
             var tenant = await scope.ServiceProvider.GetRequiredService<OmePortalDbContext>().Tenants.Where(t => t.Slug == slug).Select(t => t.Id).SingleAsync();
             key = (await scope.ServiceProvider.GetRequiredService<KeyAdministration>().CreateApiKeyAsync(tenant, "test", "test", CancellationToken.None)).Key;
+
+            // A tenant accepts mail only from its accepted domains; the policy sample is from contoso.test.
+            Assert.True(await scope.ServiceProvider.GetRequiredService<OmePortal.Web.Rules.RuleStore>().SetDomainsAsync(tenant, ["contoso.test"], "test", CancellationToken.None));
         }
 
-        using var client = _host.CreateApiClient(key);
-        var content = new ByteArrayContent(mime);
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
-        using var response = await client.PostAsync("/api/v1/messages", content);
+        using var response = await _host.PostMessageAsync(mime, apiKey: key);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
     }

@@ -8,20 +8,33 @@ namespace OmePortal.Web.Tests.Admin.Trace;
 
 /// <summary>
 /// The trace and audit pages as a signed-in tenant admin sees them: statuses per recipient, metadata
-/// only, and nothing of another tenant (by id, by search, or in the CSV export).
+/// only, and nothing of another tenant (by id, by search, or in the CSV export). The tests share one
+/// portal per class: each ingests its own messages and signs in its own admins, and Bob signs in once.
 /// </summary>
-public abstract class TracePagesTests : IAsyncLifetime
+public abstract class TracePagesTests(SharedPortalHost shared)
 {
     private const string Bob = "bob@example.nl";
     private const string Carol = "carol@example.nl";
 
-    private PortalHost _host = null!;
+    private readonly PortalHost _host = shared.Host;
 
     protected abstract StorageKind Storage { get; }
 
-    public async Task InitializeAsync() => _host = await new PortalHost(Storage, ReplyTestSupport.Settings()).StartAsync();
+    /// <summary>The portal the class shares (the subclasses choose the database).</summary>
+    public abstract class Host : SharedPortalHost
+    {
+        protected override IDictionary<string, string?>? Settings => ReplyTestSupport.Settings();
+    }
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public sealed class SqliteHost : Host
+    {
+        protected override StorageKind Storage => StorageKind.Sqlite;
+    }
+
+    public sealed class PostgresHost : Host
+    {
+        protected override StorageKind Storage => StorageKind.Postgres;
+    }
 
     private async Task<string> DefaultSlugAsync() =>
         await DbAsync(_host, db => Task.FromResult(db.Tenants.OrderBy(t => t.CreatedAt).Select(t => t.Slug).First()));
@@ -130,12 +143,12 @@ public abstract class TracePagesTests : IAsyncLifetime
     }
 }
 
-public sealed class TracePagesSqliteTests : TracePagesTests
+public sealed class TracePagesSqliteTests(TracePagesTests.SqliteHost host) : TracePagesTests(host), IClassFixture<TracePagesTests.SqliteHost>
 {
     protected override StorageKind Storage => StorageKind.Sqlite;
 }
 
-public sealed class TracePagesPostgresTests : TracePagesTests
+public sealed class TracePagesPostgresTests(TracePagesTests.PostgresHost host) : TracePagesTests(host), IClassFixture<TracePagesTests.PostgresHost>
 {
     protected override StorageKind Storage => StorageKind.Postgres;
 }

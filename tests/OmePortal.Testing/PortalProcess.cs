@@ -1,14 +1,16 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace OmePortal.Web.Tests.Smtp;
+namespace OmePortal.Testing;
 
 /// <summary>
 /// The real portal as a separate OS process (<c>dotnet OmePortal.Web.dll</c> from the test output), so a
 /// test can SIGKILL it and start it again on the same data directory and ports. Every line the
-/// process writes is kept, tagged with its generation, for the test output on failure.
+/// process writes is kept, tagged with its generation, for the test output on failure. The app is the
+/// OmePortal.Web.dll that every test project referencing this one gets in its output, so any of them
+/// can start it.
 /// </summary>
-internal sealed class PortalProcess : IDisposable
+public sealed class PortalProcess : IDisposable
 {
     private readonly Dictionary<string, string> _environment;
     private readonly string _workingDirectory;
@@ -16,10 +18,12 @@ internal sealed class PortalProcess : IDisposable
     private readonly HttpClient _http;
     private Process? _process;
 
-    public PortalProcess(string dataDirectory, int httpPort, int smtpPort, string apiKey, string workingDirectory)
+    public PortalProcess(string dataDirectory, int httpPort, int smtpPort, string apiKey, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         HttpPort = httpPort;
         SmtpPort = smtpPort;
+        ApiKey = apiKey;
+        DataDirectory = dataDirectory;
         _workingDirectory = workingDirectory;
         _environment = new Dictionary<string, string>
         {
@@ -29,24 +33,48 @@ internal sealed class PortalProcess : IDisposable
             ["OmePortal__DataDirectory"] = dataDirectory,
             ["OmePortal__Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["OmePortal__Bootstrap__ApiKey"] = apiKey,
+            // Production enforces accepted domains: the test senders and samples write from contoso.test.
+            ["OmePortal__Bootstrap__AcceptedDomains__0"] = "contoso.test",
             ["OmePortal__PublicBaseUrl"] = $"http://127.0.0.1:{httpPort}",
+            // A throwaway data directory: keeping the key beside the data is fine here (Production refuses it otherwise).
+            ["OmePortal__Vault__AllowKeyInDataDirectory"] = "true",
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
             ["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning",
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            _environment[key] = value;
+        }
+
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(5) };
 
         // Should the test run be torn down without disposing this, still take the child with it.
         AppDomain.CurrentDomain.ProcessExit += OnTestProcessExit;
     }
 
+    /// <summary>The process's environment variables (configuration as <c>OmePortal__Section__Key</c>); change before <see cref="Start"/>.</summary>
+    public IDictionary<string, string> Settings => _environment;
+
     public int HttpPort { get; }
 
     public int SmtpPort { get; }
 
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
+
+    public string ApiKey { get; }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Where the portal writes its mail in development (the pickup directory under the data directory).</summary>
+    public string OutboxDirectory => Path.Combine(DataDirectory, "outbox");
+
     public int Generation { get; private set; }
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The OS process id of the running generation (for /proc/&lt;pid&gt;/status).</summary>
+    public int ProcessId => _process is { HasExited: false } process ? process.Id : throw new InvalidOperationException("The portal process is not running.");
 
     public static string AppPath => Path.Combine(AppContext.BaseDirectory, "OmePortal.Web.dll");
 
@@ -126,6 +154,9 @@ internal sealed class PortalProcess : IDisposable
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Ingests <paramref name="mime"/> over this process's REST intake; throws unless it answers 201 Created.</summary>
+    public Task<IngestedMessage> IngestAsync(byte[] mime, string query = "") => PortalIngest.IngestAsync(BaseUrl, ApiKey, mime, query);
 
     /// <summary>SIGKILL (what <see cref="Process.Kill()"/> sends on Linux); returns the exit code, 137 = 128 + SIGKILL.</summary>
     public int? Kill()

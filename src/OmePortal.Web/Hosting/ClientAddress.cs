@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace OmePortal.Web.Hosting;
+
+/// <summary>
+/// The client address that per-client limits count against: the connection's remote address after the
+/// forwarded-headers step (so behind a known proxy it is the real client, and a direct client's own
+/// <c>X-Forwarded-For</c> changes nothing).
+/// </summary>
+public static class ClientAddress
+{
+    /// <summary>
+    /// The rate-limit partition of a request: the IPv4 address, or the /64 prefix of an IPv6 address,
+    /// because one IPv6 subscriber usually holds a whole /64 and could otherwise use a fresh address per request.
+    /// </summary>
+    public static string PartitionKey(HttpContext context) => PartitionKey(context.Connection.RemoteIpAddress);
+
+    public static string PartitionKey(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
+}

@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using OmePortal.Testing;
+using Xunit.Abstractions;
+
+namespace OmePortal.Web.Tests.Smtp;
+
+/// <summary>
+/// The gateway's memory stays bounded against a client that never ends a line or a message, measured on the real
+/// portal as a separate process (its resident set from /proc), before anyone authenticated or was allowed.
+/// </summary>
+public sealed class SmtpMemoryBoundTests(SmtpMemoryBoundTests.GatewayProcess gateway, ITestOutputHelper output) : IClassFixture<SmtpMemoryBoundTests.GatewayProcess>
+{
+    private const int Flood = 64 * 1024 * 1024;
+    private const long MaxGrowth = 16 * 1024 * 1024;
+    private const int MessageLimit = 1024 * 1024;
+
+    private PortalProcess Portal => gateway.Portal;
+
+    [Fact]
+    public async Task Ehlo_Then64MiBWithoutCrlf_IsCutWith500_AndMemoryStaysBounded()
+    {
+        var before = ResetPeak();
+        var (reply, sent) = await FloodAsync(["EHLO flood.example"], Flood);
+        var growth = Peak() - before;
+        output.WriteLine($"Reply '{reply.Trim()}', client wrote {sent / 1024} KiB before the gateway closed, peak resident set grew {growth / 1024} KiB.");
+
+        Assert.StartsWith("500 5.5.2", reply, StringComparison.Ordinal);
+        Assert.True(sent < Flood, $"The gateway read all {Flood} bytes of one line instead of closing early.");
+        Assert.True(growth < MaxGrowth, $"The resident set grew by {growth / 1024} KiB (limit {MaxGrowth / 1024} KiB).");
+        await LoggedAsync("LineTooLong");
+    }
+
+    [Fact]
+    public async Task Data_OfLimitPlus64MiB_IsCutWith552_AndMemoryStaysBounded()
+    {
+        var before = ResetPeak();
+        var (reply, sent) = await FloodAsync(
+            ["EHLO flood.example", "MAIL FROM:<flood@contoso.test>", "RCPT TO:<someone@example.net>", "DATA"],
+            MessageLimit + Flood,
+            dataLines: true);
+        var growth = Peak() - before;
+        output.WriteLine($"Reply '{reply.Trim()}', client wrote {sent / 1024} KiB of DATA before the gateway closed, peak resident set grew {growth / 1024} KiB.");
+
+        Assert.StartsWith($"552 5.3.4 Message size exceeds the limit of {MessageLimit} bytes", reply, StringComparison.Ordinal);
+        Assert.True(sent < MessageLimit + Flood, "The gateway read the whole oversized DATA block instead of closing early.");
+        Assert.True(growth < MaxGrowth, $"The resident set grew by {growth / 1024} KiB (limit {MaxGrowth / 1024} KiB).");
+        await LoggedAsync("MessageTooLarge");
+    }
+
+    /// <summary>
+    /// Sends the commands (each must be answered 2xx/3xx), then floods <paramref name="bytes"/> bytes while reading
+    /// what the gateway answers. Returns that answer and how many flood bytes the socket took before it closed.
+    /// </summary>
+    private async Task<(string Reply, long Sent)> FloodAsync(string[] commands, long bytes, bool dataLines = false)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", Portal.SmtpPort);
+        var stream = tcp.GetStream();
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Assert.StartsWith("220", await reader.ReadLineAsync(timeout.Token), StringComparison.Ordinal);
+        foreach (var command in commands)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), timeout.Token);
+            string line;
+            do
+            {
+                line = await reader.ReadLineAsync(timeout.Token) ?? throw new IOException($"Closed after '{command}'.");
+            }
+            while (line.Length > 3 && line[3] == '-');
+            Assert.True(line[0] is '2' or '3', $"'{command}' was answered '{line}'.");
+        }
+
+        // Text lines for DATA (a real message body never ends), one endless run of letters for a command line.
+        var chunk = new byte[64 * 1024];
+        chunk.AsSpan().Fill((byte)'a');
+        if (dataLines)
+        {
+            for (var i = 76; i < chunk.Length; i += 78)
+            {
+                chunk[i] = (byte)'\r';
+                chunk[i + 1] = (byte)'\n';
+            }
+        }
+
+        long sent = 0;
+        var replyTask = reader.ReadLineAsync(timeout.Token).AsTask();
+        try
+        {
+            while (sent < bytes && !replyTask.IsCompleted)
+            {
+                var size = (int)Math.Min(chunk.Length, bytes - sent);
+                await stream.WriteAsync(chunk.AsMemory(0, size), timeout.Token);
+                sent += size;
+            }
+        }
+        catch (IOException)
+        {
+            // The gateway closed the connection: what was sent until then is the measure.
+        }
+
+        string? reply;
+        try
+        {
+            reply = await replyTask;
+        }
+        catch (IOException exception)
+        {
+            throw new Xunit.Sdk.XunitException($"No reply before the connection broke ({exception.Message}); {sent} bytes sent.\n{Portal.Log}");
+        }
+
+        Assert.NotNull(reply);
+        return (reply, sent);
+    }
+
+    /// <summary>Resets the process's peak resident set to its current size (clear_refs 5) and returns that size.</summary>
+    private long ResetPeak()
+    {
+        File.WriteAllText($"/proc/{Portal.ProcessId}/clear_refs", "5");
+        return Status("VmRSS");
+    }
+
+    private long Peak() => Status("VmHWM");
+
+    private long Status(string field)
+    {
+        foreach (var line in File.ReadAllLines($"/proc/{Portal.ProcessId}/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(field.Length + 1).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException($"/proc/{Portal.ProcessId}/status has no {field}.");
+    }
+
+    /// <summary>The portal logs asynchronously: wait a moment for the line that says why the session ended.</summary>
+    private async Task LoggedAsync(string reason)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!Portal.Log.Contains($"ended by the gateway: {reason}", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The portal did not log '{reason}'.\n{Portal.Log}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>One portal process for the class, started with a small message limit and warmed up.</summary>
+    public sealed class GatewayProcess : IAsyncLifetime
+    {
+        private readonly string _root = TestEnvironment.NewTempDirectory("omeportal-smtp-memory");
+
+        public PortalProcess Portal { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            var data = Directory.CreateDirectory(Path.Combine(_root, "data")).FullName;
+            var work = Directory.CreateDirectory(Path.Combine(_root, "work")).FullName;
+            Portal = new PortalProcess(
+                data,
+                TestEnvironment.FreePort(),
+                TestEnvironment.FreePort(),
+                "omp_memory_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24)),
+                work,
+                new Dictionary<string, string> { ["OmePortal__Smtp__MaxMessageBytes"] = MessageLimit.ToString(CultureInfo.InvariantCulture) });
+            Portal.Start();
+            try
+            {
+                await Portal.WaitReadyAsync(TimeSpan.FromSeconds(120));
+            }
+            catch (Exception exception) when (exception is TimeoutException or InvalidOperationException)
+            {
+                throw new InvalidOperationException($"{exception.Message}\n{Portal.Log}", exception);
+            }
+
+            // Warm up the paths a session takes (JIT, pools), so what is measured is what the flood costs.
+            for (var i = 0; i < 3; i++)
+            {
+                var (client, _) = await RawSmtpClient.ConnectAsync(Portal.SmtpPort);
+                await using (client)
+                {
+                    await client.CommandAsync("EHLO warm.example");
+                    await client.CommandAsync("MAIL FROM:<warm@contoso.test>");
+                    await client.CommandAsync("RCPT TO:<someone@example.net>");
+                    await client.CommandAsync("QUIT");
+                }
+            }
+        }
+
+        public Task DisposeAsync()
+        {
+            Portal.Dispose();
+            try
+            {
+                Directory.Delete(_root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+}
