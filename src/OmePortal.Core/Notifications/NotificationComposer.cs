@@ -158,7 +158,7 @@ public static class NotificationComposer
         var culture = BrandLanguages.Culture(language);
         string T(string key) => NotificationResources.Get(key, culture);
         var texts = brand.TextsFor(language);
-        string Fill(string? text) => NormalizeNewLines(text ?? string.Empty).Replace(BrandTexts.SenderPlaceholder, senderLong, StringComparison.Ordinal);
+        string Fill(string? text) => BrandedMailLayout.NormalizeNewLines(text ?? string.Empty).Replace(BrandTexts.SenderPlaceholder, senderLong, StringComparison.Ordinal);
         return new Content(
             Language: language,
             Subject: T("Subject").Replace("{sender}", senderShort, StringComparison.Ordinal),
@@ -327,8 +327,6 @@ public static class NotificationComposer
     internal static string E(string text) => BrandedMailLayout.E(text);
 
     private static string Multiline(string text) => BrandedMailLayout.Multiline(text);
-
-    private static string NormalizeNewLines(string text) => BrandedMailLayout.NormalizeNewLines(text);
 
     private static string SingleLine(string text) => BrandedMailLayout.SingleLine(text);
 }

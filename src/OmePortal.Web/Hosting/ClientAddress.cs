@@ -16,26 +16,37 @@ public static class ClientAddress
     /// </summary>
     public static string PartitionKey(HttpContext context) => PartitionKey(context.Connection.RemoteIpAddress);
 
-    public static string PartitionKey(IPAddress? address)
+    public static string PartitionKey(IPAddress? address) => ClientOf(address) switch
+    {
+        null => "unknown",
+        { AddressFamily: AddressFamily.InterNetworkV6 } prefix => prefix + "/64",
+        var client => client.ToString(),
+    };
+
+    /// <summary>
+    /// The address a client is counted under (HTTP rate limits and the SMTP gateway's caps alike): IPv4
+    /// as it is (also when mapped into IPv6), IPv6 by its /64 with the host half cleared; null when unknown.
+    /// </summary>
+    public static IPAddress? ClientOf(IPAddress? address)
     {
         if (address is null)
         {
-            return "unknown";
+            return null;
         }
 
         if (address.IsIPv4MappedToIPv6)
         {
-            address = address.MapToIPv4();
+            return address.MapToIPv4();
         }
 
         if (address.AddressFamily != AddressFamily.InterNetworkV6)
         {
-            return address.ToString();
+            return address;
         }
 
         Span<byte> bytes = stackalloc byte[16];
         address.TryWriteBytes(bytes, out _);
         bytes[8..].Clear();
-        return new IPAddress(bytes).ToString() + "/64";
+        return new IPAddress(bytes);
     }
 }

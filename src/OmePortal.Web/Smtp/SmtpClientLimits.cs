@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using OmePortal.Web.Hosting;
 
 namespace OmePortal.Web.Smtp;
 
@@ -91,28 +91,7 @@ internal sealed class SmtpClientLimits(IOptions<SmtpGatewayOptions> options, Tim
     }
 
     /// <summary>The key a client is counted under: IPv4 as it is, IPv6 by its /64, an unknown peer as one shared client.</summary>
-    public static IPAddress ClientOf(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return IPAddress.None;
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return address.MapToIPv4();
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return address;
-        }
-
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out _);
-        bytes[8..].Clear();
-        return new IPAddress(bytes);
-    }
+    public static IPAddress ClientOf(IPAddress? address) => ClientAddress.ClientOf(address) ?? IPAddress.None;
 
     private ClientState StateOf(IPAddress client)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using OmePortal.Core.Mime;
 using OmePortal.Core.Rules;
 using OmePortal.Data;
 
@@ -59,7 +60,7 @@ public sealed class AcceptedSenders(OmePortalDbContext db, IHostEnvironment envi
     /// <summary>Checks already parsed From addresses and the envelope sender (null or empty: none was given).</summary>
     public async Task<SenderDecision> CheckAsync(Guid tenantId, IReadOnlyList<string> fromAddresses, string? envelopeSender, CancellationToken cancellationToken)
     {
-        var domains = await db.TenantDomains.AsNoTracking().Where(d => d.TenantId == tenantId).Select(d => d.Domain).ToListAsync(cancellationToken);
+        var domains = await db.ForTenant(tenantId).Domains.AsNoTracking().Select(d => d.Domain).ToListAsync(cancellationToken);
         if (domains.Count == 0)
         {
             return await IsOpenDevelopmentTenantAsync(tenantId, cancellationToken)
@@ -93,12 +94,7 @@ public sealed class AcceptedSenders(OmePortalDbContext db, IHostEnvironment envi
     /// <summary>Whether <paramref name="address"/>'s domain is one of <paramref name="domains"/> (in Unicode form) or below one.</summary>
     public static bool IsWithin(string address, IReadOnlyList<string> domains)
     {
-        var value = address.Trim();
-        if (value.Length >= 2 && value[0] == '<' && value[^1] == '>')
-        {
-            value = value[1..^1];
-        }
-
+        var value = AddressNormalizer.Normalize(address);
         var at = value.LastIndexOf('@');
         if (at <= 0 || at == value.Length - 1)
         {
