@@ -48,6 +48,11 @@ if [ -z "$nginx_bin" ]; then
 fi
 [ -x "$nginx_bin" ] || fail "nginx not found after install"
 
+# --- the production guide's commands (docs/deploying.md): its unit is checked by systemd-analyze ---
+command -v systemd-analyze >/dev/null || need_root_install systemd
+command -v systemd-analyze >/dev/null || fail "systemd-analyze not found after install"
+command -v curl >/dev/null || need_root_install curl
+
 # --- axe-core for the accessibility checks of the browser tests ---
 command -v npm >/dev/null || need_root_install "nodejs npm"
 say "installing axe-core"

@@ -38,6 +38,8 @@ public sealed class PortalProcess : IDisposable
             ["OmePortal__PublicBaseUrl"] = $"http://127.0.0.1:{httpPort}",
             // A throwaway data directory: keeping the key beside the data is fine here (Production refuses it otherwise).
             ["OmePortal__Vault__AllowKeyInDataDirectory"] = "true",
+            // Mail goes to the pickup directory, where the tests read it (Production refuses that unless allowed).
+            ["OmePortal__Notifications__AllowPickupInProduction"] = "true",
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
             ["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning",
@@ -78,6 +80,9 @@ public sealed class PortalProcess : IDisposable
 
     public static string AppPath => Path.Combine(AppContext.BaseDirectory, "OmePortal.Web.dll");
 
+    /// <summary>The portal to run: the one built beside the tests unless a test published its own.</summary>
+    public string Application { get; init; } = AppPath;
+
     public string Log
     {
         get
@@ -106,7 +111,7 @@ public sealed class PortalProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(AppPath);
+        start.ArgumentList.Add(Application);
         foreach (var (key, value) in _environment)
         {
             start.Environment[key] = value;

@@ -10,8 +10,8 @@ using OmePortal.Testing;
 namespace OmePortal.Web.Tests.Hosting;
 
 /// <summary>
-/// The real portal process (Production) behind Debian's nginx, which terminates TLS with a throwaway
-/// certificate for <c>portal.test</c> and connects to the portal from <see cref="ProxyAddress"/>, the only
+/// The real portal process (Production) behind Debian's nginx, running the site of docs/deploying.md, which
+/// terminates TLS with a throwaway certificate for <c>portal.test</c> and connects to the portal from <see cref="ProxyAddress"/>, the only
 /// address the portal trusts forwarded headers from. nginx runs with its own prefix, config, pid and logs
 /// in a temporary directory and is stopped with the fixture.
 /// </summary>
@@ -58,7 +58,15 @@ public sealed class NginxFrontedPortal : IAsyncLifetime
         // Only because the local provider speaks plain http on loopback.
         settings[$"OmePortal__ExternalSignIn__Providers__{ProviderName}__RequireHttpsMetadata"] = "false";
         Portal.Start();
-        await Portal.WaitReadyAsync(TimeSpan.FromSeconds(120));
+        try
+        {
+            await Portal.WaitReadyAsync(TimeSpan.FromSeconds(120));
+        }
+        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{exception.Message}\n{Portal.Log}", exception);
+        }
+
         StartNginx();
     }
 
@@ -132,19 +140,7 @@ public sealed class NginxFrontedPortal : IAsyncLifetime
                 fastcgi_temp_path {{_directory}}/temp/fastcgi;
                 uwsgi_temp_path {{_directory}}/temp/uwsgi;
                 scgi_temp_path {{_directory}}/temp/scgi;
-                server {
-                    listen 127.0.0.1:{{HttpsPort}} ssl;
-                    server_name {{PublicHost}};
-                    ssl_certificate {{_directory}}/cert.pem;
-                    ssl_certificate_key {{_directory}}/key.pem;
-                    location / {
-                        proxy_pass http://127.0.0.1:{{Portal.HttpPort}};
-                        proxy_bind {{ProxyAddress}};
-                        proxy_set_header Host $http_host;
-                        proxy_set_header X-Forwarded-For $remote_addr;
-                        proxy_set_header X-Forwarded-Proto $scheme;
-                    }
-                }
+                {{SiteFromGuide()}}
             }
             """);
         var start = new ProcessStartInfo(NginxPath) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -173,6 +169,28 @@ public sealed class NginxFrontedPortal : IAsyncLifetime
                 Thread.Sleep(50);
             }
         }
+    }
+
+    /// <summary>
+    /// The nginx site of docs/deploying.md, so what the guide tells operators is what these tests put in front of
+    /// the portal. Only what ties it to a real server changes: addresses and ports, the certificate, and
+    /// <c>proxy_bind</c> (nginx's own source address, which the portal trusts).
+    /// </summary>
+    private string SiteFromGuide()
+    {
+        var site = DeployingGuide.Load().Block("nginx");
+        string Replace(string text, string pattern, string replacement)
+        {
+            var changed = System.Text.RegularExpressions.Regex.Replace(text, pattern, replacement.Replace("$", "$$", StringComparison.Ordinal));
+            return changed != text ? changed : throw new InvalidOperationException($"The nginx site of docs/deploying.md has no line matching '{pattern}'.");
+        }
+
+        site = Replace(site, @"listen 443 ssl", $"listen 127.0.0.1:{HttpsPort} ssl");
+        site = Replace(site, @"listen 80;", $"listen 127.0.0.1:{TestEnvironment.FreePort()};");
+        site = Replace(site, @"server_name secure\.example\.com;", $"server_name {PublicHost};");
+        site = Replace(site, @"ssl_certificate /\S+;", $"ssl_certificate {_directory}/cert.pem;");
+        site = Replace(site, @"ssl_certificate_key /\S+;", $"ssl_certificate_key {_directory}/key.pem;");
+        return Replace(site, @"proxy_pass http://127\.0\.0\.1:5080;", $"proxy_pass http://127.0.0.1:{Portal.HttpPort};\n        proxy_bind {ProxyAddress};");
     }
 
     public string ErrorLog()

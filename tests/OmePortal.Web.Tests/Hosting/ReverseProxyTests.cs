@@ -33,6 +33,33 @@ public sealed class ReverseProxyTests(NginxFrontedPortal proxy, ITestOutputHelpe
     });
 
     [Fact]
+    public Task OpenIdConnect_RedirectUri_IsThePublicHttpsOne() => WithLogs(async () =>
+    {
+        using var client = proxy.CreateProxiedClient(IPAddress.Parse("127.0.0.10"));
+        using var page = await client.GetAsync("/signin");
+        var html = await page.Content.ReadAsStringAsync();
+        var token = System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+        var antiforgeryCookie = page.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("__Host-omeportal-antiforgery=", StringComparison.Ordinal)).Split(';')[0];
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/signin/external/{NginxFrontedPortal.ProviderName}")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }),
+        };
+        request.Headers.Add("Cookie", antiforgeryCookie);
+        using var start = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+        var authorize = start.Headers.Location!;
+        Assert.Equal(new Uri(proxy.Idp.Issuer).Authority, authorize.Authority);
+        var redirectUri = System.Web.HttpUtility.ParseQueryString(authorize.Query)["redirect_uri"];
+        Assert.NotNull(redirectUri);
+        Assert.StartsWith($"{proxy.PublicBaseUrl}/", redirectUri, StringComparison.Ordinal);
+
+        // The correlation and nonce cookies go out Secure, as over https they can.
+        Assert.All(start.Headers.GetValues("Set-Cookie"), c => Assert.Contains("secure", c, StringComparison.OrdinalIgnoreCase));
+    });
+
+
+    [Fact]
     public Task DirectClient_ForgedForwardedFor_DoesNotChangeItsBucket() => WithLogs(async () =>
     {
         using var direct = proxy.CreateDirectClient(IPAddress.Parse("127.0.0.4"));

@@ -9,7 +9,8 @@ namespace OmePortal.Web.Tests.Smtp;
 
 /// <summary>
 /// The gateway's memory stays bounded against a client that never ends a line or a message, measured on the real
-/// portal as a separate process (its resident set from /proc), before anyone authenticated or was allowed.
+/// portal as a separate process (its resident set from /proc), before anyone authenticated or was allowed; and
+/// REST intake reserves nothing for a body a client only announced.
 /// </summary>
 public sealed class SmtpMemoryBoundTests(SmtpMemoryBoundTests.GatewayProcess gateway, ITestOutputHelper output) : IClassFixture<SmtpMemoryBoundTests.GatewayProcess>
 {
@@ -48,6 +49,47 @@ public sealed class SmtpMemoryBoundTests(SmtpMemoryBoundTests.GatewayProcess gat
         Assert.True(sent < MessageLimit + Flood, "The gateway read the whole oversized DATA block instead of closing early.");
         Assert.True(growth < MaxGrowth, $"The resident set grew by {growth / 1024} KiB (limit {MaxGrowth / 1024} KiB).");
         await LoggedAsync("MessageTooLarge");
+    }
+
+    [Fact]
+    public async Task RestBodies_DeclaringTheLimit_ReserveNoMemoryBeforeTheirBytesArrive()
+    {
+        // Each request promises the tenant's whole limit and sends one kilobyte. A portal that sized its buffer by
+        // Content-Length would commit 40 x 30 MiB here; one that grows with the bytes holds 40 x 64 KiB. The GC hands
+        // out fresh pages without touching them, so the resident set alone would not show it: the data segment does.
+        const int Requests = 40;
+        const long Declared = 30L * 1024 * 1024;
+        var before = ResetPeak();
+        var dataBefore = Status("VmData");
+        var connections = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < Requests; i++)
+            {
+                var tcp = new TcpClient();
+                connections.Add(tcp);
+                await tcp.ConnectAsync("127.0.0.1", Portal.HttpPort);
+                var head = $"POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1:{Portal.HttpPort}\r\nAuthorization: Bearer {Portal.ApiKey}\r\n"
+                    + $"Content-Type: message/rfc822\r\nContent-Length: {Declared}\r\n\r\n";
+                await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(head + "From: a@contoso.test\r\n" + new string('x', 1000)));
+            }
+
+            // Let every request reach the body read (authentication, tenant limit) before measuring.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var growth = Peak() - before;
+            var committed = Status("VmData") - dataBefore;
+            output.WriteLine($"{Requests} requests declaring {Declared / 1024 / 1024} MiB each: peak resident set grew {growth / 1024} KiB, data segment {committed / 1024} KiB.");
+
+            Assert.True(growth < MaxGrowth, $"The resident set grew by {growth / 1024} KiB (limit {MaxGrowth / 1024} KiB).");
+            Assert.True(committed < 4 * MaxGrowth, $"The data segment grew by {committed / 1024} KiB: memory was reserved for bodies not sent.");
+        }
+        finally
+        {
+            foreach (var tcp in connections)
+            {
+                tcp.Dispose();
+            }
+        }
     }
 
     /// <summary>
