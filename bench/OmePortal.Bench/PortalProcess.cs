@@ -49,6 +49,12 @@ public sealed class PortalProcess : IAsyncDisposable
         start.Environment["OmePortal__DataDirectory"] = data;
         start.Environment["OmePortal__Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["OmePortal__Bootstrap__ApiKey"] = apiKey;
+        start.Environment["OmePortal__PublicBaseUrl"] = $"http://127.0.0.1:{httpPort}";
+        // Production's guards, relaxed for a throwaway bench directory: the bench mail comes from contoso.test, the
+        // key may sit beside the data, and notification mail goes to the pickup directory.
+        start.Environment["OmePortal__Bootstrap__AcceptedDomains__0"] = "contoso.test";
+        start.Environment["OmePortal__Vault__AllowKeyInDataDirectory"] = "true";
+        start.Environment["OmePortal__Notifications__AllowPickupInProduction"] = "true";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
 

@@ -110,6 +110,9 @@ public enum OutboundMailKind
 {
     Notification = 0,
     Passcode = 1,
+
+    /// <summary>"A passkey was added to your address", in the portal's neutral brand.</summary>
+    PasskeyAdded = 2,
 }
 
 public enum OutboundMailStatus
@@ -210,6 +213,9 @@ public sealed class RecipientSession
     public DateTimeOffset LastSeenAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>The <see cref="PasskeyCredential.Id"/> that signed this session in, if a passkey did: removing it ends the session.</summary>
+    public Guid? PasskeyId { get; set; }
 }
 
 /// <summary>
@@ -229,6 +235,13 @@ public sealed class PasskeyCredential
     public required string Name { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>
+    /// The sign-in method that had verified the address when the passkey was registered (<c>passcode</c>,
+    /// <c>microsoft</c>, <c>oidc:&lt;provider&gt;</c>); the passkey's sessions count as that method where a
+    /// brand decides (docs/ARCHITECTURE.md §7). Null for passkeys registered before it was recorded.
+    /// </summary>
+    public string? RegisteredWith { get; set; }
 }
 
 /// <summary>
@@ -278,6 +291,25 @@ public enum AuditEventKind
 
     /// <summary>A portal reply or forward refused by a quota (detail: which one); nothing was stored or sent.</summary>
     ReplyRefused = 22,
+
+    /// <summary>An admin session ended before its time (detail: signed out, ended from the session list, everywhere, ...).</summary>
+    AdminSessionEnded = 23,
+    AdminPasswordChanged = 24,
+    AdminRecoveryCodesRegenerated = 25,
+
+    /// <summary>A system admin disabled an admin account (detail: whose).</summary>
+    AdminDisabled = 26,
+    AdminEnabled = 27,
+    AdminRemoved = 28,
+
+    /// <summary>A system admin reset an admin's authenticator (and passkeys): they enrol again at next sign-in.</summary>
+    AdminAuthenticatorReset = 29,
+
+    /// <summary>A recipient added a passkey to their address (detail: the method their session had signed in with).</summary>
+    PasskeyAdded = 30,
+
+    /// <summary>A recipient removed a passkey (detail: how many sessions it had signed in were ended).</summary>
+    PasskeyRemoved = 31,
 }
 
 /// <summary>
@@ -308,6 +340,32 @@ public sealed class AdminUser : Microsoft.AspNetCore.Identity.IdentityUser<Guid>
 {
     public Guid? TenantId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Set by a system admin: the account cannot sign in (its sessions ended when this was set).</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>The password was chosen by someone else (a system admin): its owner changes it before anything else.</summary>
+    public bool MustChangePassword { get; set; }
+}
+
+/// <summary>
+/// One admin sign-in, held on the server: the admin cookie carries its id, and every request checks it,
+/// so signing out, "sign out everywhere", a password change or a system admin ending it stops every copy
+/// of the cookie at once; and a session ends after an absolute lifetime however active it is.
+/// </summary>
+public sealed class AdminSession
+{
+    public Guid Id { get; set; }
+    public Guid AdminUserId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>The client address at sign-in, so the admin can recognise the session in their list.</summary>
+    public string? ClientAddress { get; set; }
+
+    /// <summary>A short summary of the browser at sign-in (the User-Agent, cut), for the same reason.</summary>
+    public string? UserAgent { get; set; }
 }
 
 /// <summary>

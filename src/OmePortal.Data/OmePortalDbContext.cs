@@ -17,6 +17,7 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<AdminInvitation> AdminInvitations => Set<AdminInvitation>();
     public DbSet<AdminAuthenticatorUse> AdminAuthenticatorUses => Set<AdminAuthenticatorUse>();
     public DbSet<AdminPasskey> AdminPasskeys => Set<AdminPasskey>();
+    public DbSet<AdminSession> AdminSessions => Set<AdminSession>();
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantKeyRecord> TenantKeys => Set<TenantKeyRecord>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
@@ -65,6 +66,13 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
             e.Property(c => c.UserHandle).HasMaxLength(64);
             e.Property(c => c.Name).HasMaxLength(100);
             e.HasOne<AdminUser>().WithMany().HasForeignKey(c => c.AdminUserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AdminSession>(e =>
+        {
+            e.HasIndex(s => s.AdminUserId);
+            e.Property(s => s.ClientAddress).HasMaxLength(64);
+            e.Property(s => s.UserAgent).HasMaxLength(200);
+            e.HasOne<AdminUser>().WithMany().HasForeignKey(s => s.AdminUserId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<AdminInvitation>(e =>
         {
@@ -130,7 +138,10 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
         {
             e.HasIndex(s => s.TokenHash).IsUnique();
             e.Property(s => s.Address).HasMaxLength(320);
-            e.Property(s => s.Method).HasMaxLength(32);
+            // Room for a passkey's inherited method: "passkey/oidc:" and a provider name of up to 24.
+            e.Property(s => s.Method).HasMaxLength(64);
+            e.HasIndex(s => s.Address);
+            e.HasIndex(s => s.PasskeyId);
         });
         modelBuilder.Entity<PasskeyCredential>(e =>
         {
@@ -140,6 +151,7 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
             e.Property(c => c.UserHandle).HasMaxLength(64);
             e.Property(c => c.Address).HasMaxLength(320);
             e.Property(c => c.Name).HasMaxLength(100);
+            e.Property(c => c.RegisteredWith).HasMaxLength(32);
         });
         modelBuilder.Entity<PasskeyChallenge>(e =>
         {

@@ -45,8 +45,12 @@ public sealed record SanitizedHtml(string Html, int BlockedRemoteImages, IReadOn
 /// </remarks>
 public sealed class EmailHtmlSanitizer
 {
-    /// <summary>Bump whenever the policy changes: stored render models with an older version are re-rendered.</summary>
-    public const int PolicyVersion = 2;
+    /// <summary>
+    /// Bump whenever the policy changes: stored render models with an older version are re-rendered. It versions
+    /// the whole render model (<see cref="RenderModelBuilder"/>), not only this class: 3 added
+    /// <see cref="AttachmentEntry.MarkedAsAttachment"/>, which Do-Not-Forward reads, so older models are rebuilt to carry it.
+    /// </summary>
+    public const int PolicyVersion = 3;
 
     /// <summary>Characters of one HTML part that are sanitised; the rest is cut off.</summary>
     public const int MaxInputChars = 4 * 1024 * 1024;

@@ -97,6 +97,8 @@ public sealed record RenderAddress(string? Name, string Address);
 /// <param name="TransferEncoding">The content transfer encoding of that byte range: <c>7bit</c>, <c>8bit</c>,
 /// <c>binary</c>, <c>base64</c>, <c>quoted-printable</c> or <c>x-uuencode</c>. Decode with
 /// <see cref="AttachmentContent.OpenDecoded(Stream, AttachmentEntry, bool)"/>.</param>
+/// <param name="MarkedAsAttachment">True when the part says <c>Content-Disposition: attachment</c>: the sender
+/// meant it as a file, even where the HTML also shows it (false in models built before policy version 3).</param>
 public sealed record AttachmentEntry(
     int Index,
     string FileName,
@@ -106,4 +108,5 @@ public sealed record AttachmentEntry(
     bool IsInline,
     long ContentOffset,
     long ContentLength,
-    string TransferEncoding);
+    string TransferEncoding,
+    bool MarkedAsAttachment = false);

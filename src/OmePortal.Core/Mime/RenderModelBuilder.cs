@@ -154,7 +154,7 @@ public sealed class RenderModelBuilder
 
         fileName ??= DefaultFileName(index, contentType);
 
-        return new AttachmentEntry(index, fileName, contentType, size, contentId, isInline, contentOffset, contentLength, transferEncoding);
+        return new AttachmentEntry(index, fileName, contentType, size, contentId, isInline, contentOffset, contentLength, transferEncoding, entity.IsAttachment);
     }
 
     private static long DecodedSize(MimePart part, CancellationToken ct)

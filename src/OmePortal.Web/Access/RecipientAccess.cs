@@ -128,7 +128,9 @@ public sealed class RecipientAccess(OmePortalDbContext db, ExternalProviders pro
     public SignInMethods SessionMethod(string? sessionMethod, Guid tenantId)
     {
         var method = SignInChoices.MethodOf(sessionMethod);
-        if (method == SignInMethods.External && providers.ByMethod(sessionMethod) is { Tenants.Count: > 0 } provider && !provider.Tenants.Contains(tenantId))
+        // A passkey registered from an external session is bound by that provider's restriction too.
+        if (method == SignInMethods.External && sessionMethod is not null
+            && providers.ByMethod(SignInChoices.AddressProofOf(sessionMethod)) is { Tenants.Count: > 0 } provider && !provider.Tenants.Contains(tenantId))
         {
             return SignInMethods.None;
         }

@@ -21,6 +21,9 @@ public sealed class RecipientAuthenticationHandler(
     public const string MethodClaim = "omeportal:method";
     public const string SessionClaim = "omeportal:session";
 
+    /// <summary>When the session was signed in (its start, as Unix milliseconds): adding a passkey asks for a recent one.</summary>
+    public const string SignedInAtClaim = "omeportal:signed-in-at";
+
     /// <summary>Present when the session's address has a passkey (read with the session on every request).</summary>
     public const string HasPasskeyClaim = "omeportal:has-passkey";
 
@@ -42,6 +45,7 @@ public sealed class RecipientAuthenticationHandler(
             new Claim(AddressClaim, session.Address),
             new Claim(MethodClaim, session.Method),
             new Claim(SessionClaim, session.Id.ToString()),
+            new Claim(SignedInAtClaim, session.CreatedAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ];
         if (live.AddressHasPasskey)
         {
@@ -74,8 +78,11 @@ public sealed class RecipientAuthenticationHandler(
         IsEssential = true,
     };
 
-    /// <summary>Starts a fresh session (a new identifier, whatever came before) and sets the cookie.</summary>
-    public static async Task SignInAsync(HttpContext context, string address, string method)
+    /// <summary>
+    /// Starts a fresh session (a new identifier, whatever came before) and sets the cookie;
+    /// <paramref name="passkeyId"/> is the passkey that signed in, if one did.
+    /// </summary>
+    public static async Task SignInAsync(HttpContext context, string address, string method, Guid? passkeyId = null)
     {
         var sessions = context.RequestServices.GetRequiredService<RecipientSessions>();
         if (context.Request.Cookies.TryGetValue(CookieName, out var previous))
@@ -83,7 +90,7 @@ public sealed class RecipientAuthenticationHandler(
             await sessions.EndAsync(previous, context.RequestAborted);
         }
 
-        var token = await sessions.StartAsync(address, method, context.RequestAborted);
+        var token = await sessions.StartAsync(address, method, context.RequestAborted, passkeyId);
         context.Response.Cookies.Append(CookieName, token, CookieOptions());
     }
 
@@ -112,4 +119,15 @@ public static class RecipientPrincipal
 
     public static string? RecipientSignInMethod(this ClaimsPrincipal user) =>
         user.FindFirst(RecipientAuthenticationHandler.MethodClaim)?.Value;
+
+    /// <summary>The id of the recipient's session, or null.</summary>
+    public static Guid? RecipientSessionId(this ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirst(RecipientAuthenticationHandler.SessionClaim)?.Value, out var id) ? id : null;
+
+    /// <summary>When the recipient's session was signed in, or null (no session, or a principal without it).</summary>
+    public static DateTimeOffset? RecipientSignedInAt(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirst(RecipientAuthenticationHandler.SignedInAtClaim)?.Value, System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var milliseconds)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
+            : null;
 }

@@ -22,8 +22,11 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
     // Touching the row on every request would turn each page view into a write; a minute is precise enough.
     private static readonly TimeSpan TouchGranularity = TimeSpan.FromMinutes(1);
 
-    /// <summary>Starts a session for a verified address; returns the cookie value (shown to nobody else, stored hashed).</summary>
-    public async Task<string> StartAsync(string address, string method, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a session for a verified address; returns the cookie value (shown to nobody else, stored hashed).
+    /// <paramref name="passkeyId"/> is the passkey that signed it in, if one did: removing that passkey ends it.
+    /// </summary>
+    public async Task<string> StartAsync(string address, string method, CancellationToken cancellationToken, Guid? passkeyId = null)
     {
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = time.GetUtcNow();
@@ -37,6 +40,7 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
             CreatedAt = now,
             LastSeenAt = now,
             ExpiresAt = now + AbsoluteTimeout,
+            PasskeyId = passkeyId,
         });
         await db.SaveChangesAsync(cancellationToken);
         return token;
@@ -110,6 +114,47 @@ public sealed class RecipientSessions(OmePortalDbContext db, TimeProvider time)
         var hash = Hash(token);
         var now = time.GetUtcNow();
         await db.RecipientSessions.Where(s => s.TokenHash == hash && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
+    }
+
+    /// <summary>The live sessions of <paramref name="address"/>, newest first (the recipient's own list on /security).</summary>
+    public async Task<IReadOnlyList<RecipientSession>> LiveOfAddressAsync(string address, CancellationToken cancellationToken)
+    {
+        address = AddressNormalizer.Normalize(address);
+        var now = time.GetUtcNow();
+        var idleSince = now - IdleTimeout;
+        return await db.RecipientSessions.AsNoTracking()
+            .Where(s => s.Address == address && s.EndedAt == null && s.ExpiresAt > now && s.LastSeenAt > idleSince)
+            .OrderByDescending(s => s.CreatedAt)
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends one session of <paramref name="address"/>; false when there is no such live session of that
+    /// address (another address's session is never touched, whatever id is asked for).
+    /// </summary>
+    public async Task<bool> EndOfAddressAsync(string address, Guid sessionId, CancellationToken cancellationToken)
+    {
+        address = AddressNormalizer.Normalize(address);
+        var now = time.GetUtcNow();
+        return await db.RecipientSessions.Where(s => s.Id == sessionId && s.Address == address && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken) == 1;
+    }
+
+    /// <summary>Ends every session of <paramref name="address"/> except <paramref name="keep"/>; returns how many.</summary>
+    public async Task<int> EndOthersOfAddressAsync(string address, Guid keep, CancellationToken cancellationToken)
+    {
+        address = AddressNormalizer.Normalize(address);
+        var now = time.GetUtcNow();
+        return await db.RecipientSessions.Where(s => s.Address == address && s.Id != keep && s.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
+    }
+
+    /// <summary>Ends the sessions a passkey signed in (when it is removed); returns how many.</summary>
+    public async Task<int> EndSignedInByAsync(Guid passkeyId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return await db.RecipientSessions.Where(s => s.PasskeyId == passkeyId && s.EndedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.EndedAt, now), cancellationToken);
     }
 

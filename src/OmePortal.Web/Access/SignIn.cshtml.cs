@@ -11,6 +11,8 @@ namespace OmePortal.Web.Access;
 /// <summary>
 /// Sign-in without a link (to reach the inbox): the address gets a passcode if it has messages.
 /// The answer is the same whether or not it has any, so the page cannot be used to probe addresses.
+/// The passcode mail has no message and so the portal's neutral brand, never a tenant's
+/// (<see cref="OmePortal.Web.Notifications.NotificationDispatcher.PortalBrand"/>).
 /// </summary>
 [EnableRateLimiting(AccessExtensions.SignInRateLimit)]
 public sealed class SignInModel(Passcodes passcodes, IStringLocalizer<AccessResource> text) : PageModel

@@ -20,8 +20,11 @@ public sealed class AdminAccounts(OmePortalDbContext db, UserManager<AdminUser> 
 
     public Task<bool> AnyAdminAsync(CancellationToken cancellationToken) => db.Users.AnyAsync(cancellationToken);
 
-    /// <summary>Creates an admin (system admin when <paramref name="tenantId"/> is null). Authenticator enrolment follows at first sign-in.</summary>
-    public async Task<IdentityResult> CreateAsync(Guid? tenantId, string email, string password)
+    /// <summary>
+    /// Creates an admin (system admin when <paramref name="tenantId"/> is null). Authenticator enrolment follows
+    /// at first sign-in; so does a password change when <paramref name="mustChangePassword"/> (someone else chose it).
+    /// </summary>
+    public async Task<IdentityResult> CreateAsync(Guid? tenantId, string email, string password, bool mustChangePassword = false)
     {
         var user = new AdminUser
         {
@@ -31,6 +34,7 @@ public sealed class AdminAccounts(OmePortalDbContext db, UserManager<AdminUser> 
             EmailConfirmed = true,
             TenantId = tenantId,
             CreatedAt = time.GetUtcNow(),
+            MustChangePassword = mustChangePassword,
         };
         return await users.CreateAsync(user, password);
     }

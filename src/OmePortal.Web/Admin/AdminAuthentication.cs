@@ -30,8 +30,15 @@ public static class AdminAuthentication
     /// <summary>When the admin signed in (Unix seconds), for actions that need a recent sign-in.</summary>
     public const string SignedInAtClaim = "auth_time";
 
+    /// <summary>The id of the server-side session (<see cref="AdminSessions"/>) the cookie belongs to.</summary>
+    public const string SessionClaim = "omeportal:admin-session";
+
+    /// <summary>Present while the admin's password was set by a system admin and must be changed first.</summary>
+    public const string MustChangePasswordClaim = "omeportal:admin-must-change-password";
+
     public const string SignInPath = "/admin/account/signin";
     public const string EnrolPath = "/admin/account/enrol";
+    public const string ChangePasswordPath = "/admin/account/password";
 
     /// <summary>The admin identity of the request, whatever the default scheme put in <see cref="HttpContext.User"/>.</summary>
     public static ClaimsIdentity? AdminIdentity(this ClaimsPrincipal user) =>
@@ -54,16 +61,34 @@ public static class AdminAuthentication
         var renewed = context.NewPrincipal?.Identities.FirstOrDefault(i => i.AuthenticationType == Scheme);
         if (current is not null && renewed is not null)
         {
-            foreach (var stale in renewed.FindAll(c => c.Type is MethodClaim or SignedInAtClaim).ToList())
+            foreach (var stale in renewed.FindAll(c => c.Type is MethodClaim or SignedInAtClaim or SessionClaim).ToList())
             {
                 renewed.RemoveClaim(stale);
             }
 
-            renewed.AddClaims(current.FindAll(c => c.Type is MethodClaim or SignedInAtClaim).Select(c => new Claim(c.Type, c.Value)));
+            renewed.AddClaims(current.FindAll(c => c.Type is MethodClaim or SignedInAtClaim or SessionClaim).Select(c => new Claim(c.Type, c.Value)));
         }
 
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// Identity's sign-in with one rule more: a disabled account (<see cref="AdminUser.DisabledAt"/>) cannot
+/// sign in by any path (password, authenticator, passkey), as Identity's own pre-sign-in check asks this.
+/// </summary>
+public sealed class AdminSignInManager(
+    UserManager<AdminUser> userManager,
+    IHttpContextAccessor contextAccessor,
+    IUserClaimsPrincipalFactory<AdminUser> claimsFactory,
+    IOptions<IdentityOptions> optionsAccessor,
+    ILogger<SignInManager<AdminUser>> logger,
+    Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider schemes,
+    IUserConfirmation<AdminUser> confirmation)
+    : SignInManager<AdminUser>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
+{
+    public override async Task<bool> CanSignInAsync(AdminUser user) =>
+        user.DisabledAt is null && await base.CanSignInAsync(user);
 }
 
 /// <summary>Adds the sign-in time and the tenant claim, so that <see cref="AdminScope"/> needs no database round trip for tenant admins.</summary>
@@ -77,6 +102,12 @@ public sealed class AdminClaimsPrincipalFactory(UserManager<AdminUser> users, IO
         if (user.TenantId is { } tenantId)
         {
             identity.AddClaim(new Claim(AdminAuthentication.TenantClaim, tenantId.ToString()));
+        }
+
+        // Read at every sign-in and security stamp check, so the admin middleware needs no query for it.
+        if (user.MustChangePassword)
+        {
+            identity.AddClaim(new Claim(AdminAuthentication.MustChangePasswordClaim, "true"));
         }
 
         return identity;

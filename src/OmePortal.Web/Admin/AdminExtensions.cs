@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -42,7 +43,8 @@ public static class AdminExtensions
                 o.Tokens.AuthenticatorIssuer = "OmePortal";
             })
             .AddEntityFrameworkStores<OmePortalDbContext>()
-            .AddSignInManager()
+            .AddSignInManager<AdminSignInManager>()
+            .AddPasswordValidator<CommonPasswordValidator>()
             .AddDefaultTokenProviders()
             .AddTokenProvider<OneTimeAuthenticatorTokenProvider>(TokenOptions.DefaultAuthenticatorProvider) // replaces Identity's, which accepts a code twice
             .AddClaimsPrincipalFactory<AdminClaimsPrincipalFactory>();
@@ -59,7 +61,12 @@ public static class AdminExtensions
                 o.LogoutPath = "/admin/account/signout";
                 o.ExpireTimeSpan = options.SessionIdleTimeout;
                 o.SlidingExpiration = true;
-                o.Events.OnValidatePrincipal = SecurityStampValidator.ValidatePrincipalAsync;
+                o.Events.OnValidatePrincipal = async context =>
+                {
+                    await SecurityStampValidator.ValidatePrincipalAsync(context);
+                    await AdminSessions.OnValidatePrincipalAsync(context);
+                };
+                o.Events.OnSigningIn = AdminSessions.OnSigningInAsync;
                 o.Events.OnRedirectToAccessDenied = context =>
                 {
                     // Signed in with the password only: the one place to go is the authenticator enrolment.
@@ -123,6 +130,8 @@ public static class AdminExtensions
 
         builder.Services.AddScoped<AdminScope>();
         builder.Services.AddScoped<AdminAccounts>();
+        builder.Services.AddScoped<AdminSessions>();
+        builder.Services.AddScoped<AdminLifecycle>();
         builder.Services.AddScoped<AdminBootstrap>();
         builder.Services.AddScoped<AdminSignInAudit>();
         builder.Services.AddScoped<AuthenticatorEnrolment>();
@@ -148,9 +157,36 @@ public static class AdminExtensions
             await context.RequestServices.GetRequiredService<AdminScope>()
                 .InitializeAsync(context, context.RequestServices.GetRequiredService<OmePortalDbContext>());
             context.Response.Headers.CacheControl = "no-cache, no-store";
+            if (await MustChangePasswordFirstAsync(context))
+            {
+                context.Response.Redirect(AdminAuthentication.ChangePasswordPath);
+                return;
+            }
+
             await next();
         }));
         return app;
+    }
+
+    /// <summary>The paths an admin who must change their password may still reach: the change itself, and signing in and out.</summary>
+    private static readonly string[] PathsBeforePasswordChange =
+        [AdminAuthentication.ChangePasswordPath, "/admin/account/signout", "/admin/account/signedout", AdminAuthentication.SignInPath,
+         "/admin/account/twofactor", AdminAuthentication.EnrolPath, AdminAccounts.SetupPath, AdminPasskeyEndpoints.BasePath + "/signin"];
+
+    /// <summary>
+    /// An initial password chosen by a system admin is changed before anything else in /admin opens: every
+    /// other admin page, handler and endpoint sends such an admin to the change page.
+    /// </summary>
+    private static async Task<bool> MustChangePasswordFirstAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        if (PathsBeforePasswordChange.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
+        {
+            return false;
+        }
+
+        var identity = (await context.AuthenticateAsync(AdminAuthentication.Scheme)).Principal?.AdminIdentity();
+        return identity is not null && identity.HasClaim(c => c.Type == AdminAuthentication.MustChangePasswordClaim);
     }
 
     private static void Harden(Microsoft.AspNetCore.Http.CookieBuilder cookie)

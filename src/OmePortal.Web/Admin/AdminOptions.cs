@@ -20,6 +20,13 @@ public sealed class AdminOptions
     /// <summary>How long an admin session lasts without activity.</summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long an admin session lasts from its sign-in, however active the admin is (the idle timeout
+    /// slides; this does not): a stolen or forgotten session ends at the latest after this.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:05:00", "7.00:00:00")]
+    public TimeSpan SessionAbsoluteLifetime { get; set; } = TimeSpan.FromHours(8);
+
     /// <summary>How long a setup link or an invitation can be used.</summary>
     public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(3);
 

@@ -99,6 +99,7 @@ public sealed partial class NotificationDispatcher(
         {
             OutboundMailKind.Notification => await ComposeNotificationAsync(db, scope.ServiceProvider.GetRequiredService<MessageVault>(), mail, cancellationToken),
             OutboundMailKind.Passcode => await ComposePasscodeAsync(db, mail, cancellationToken),
+            OutboundMailKind.PasskeyAdded => ComposePasskeyAdded(mail),
             _ => throw new InvalidOperationException($"Unknown outbound mail kind {mail.Kind}."),
         };
         if (composed is null)
@@ -184,7 +185,16 @@ public sealed partial class NotificationDispatcher(
             MessageId: message.Id)), message.Id);
     }
 
-    /// <summary>A passcode mail in the brand of the message it is for (or of the latest message to that address); null once the code has expired.</summary>
+    /// <summary>
+    /// The brand of a passcode mail asked for without a message (the inbox sign-in at <c>/signin</c>): the portal's
+    /// own, with the built-in texts and no logo. The address may have mail from several tenants, and the code opens
+    /// all of it; dressing it in one tenant's brand (say, that of its newest message) would tell the reader, or
+    /// whoever sees the mail, which organisation last wrote to the address, and would let a tenant's brand vouch
+    /// for another tenant's messages.
+    /// </summary>
+    public static readonly BrandTemplate PortalBrand = new() { Name = "Portal" };
+
+    /// <summary>A passcode mail in the brand of the message it is for (or the neutral <see cref="PortalBrand"/>); null once the code has expired.</summary>
     private async Task<(MimeKit.MimeMessage Mail, Guid? MessageId)?> ComposePasscodeAsync(OmePortalDbContext db, OutboundMailRecord mail, CancellationToken cancellationToken)
     {
         var (code, reference, expiresAt) = Passcodes.OpenFromOutbox(master, mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {mail.Id} has no passcode."));
@@ -194,14 +204,21 @@ public sealed partial class NotificationDispatcher(
             return null;
         }
 
-        var templateId = mail.MessageId is { } messageId
-            ? await db.Messages.Where(m => m.Id == messageId).Select(m => m.TemplateId).SingleAsync(cancellationToken)
-            : await db.Messages.Where(m => m.Recipients.Any(r => r.Address == mail.ToAddress))
-                .OrderByDescending(m => m.ReceivedAt).Select(m => m.TemplateId).FirstAsync(cancellationToken);
-        var brand = await BrandOfTemplateAsync(db, templateId, cancellationToken);
+        var brand = mail.MessageId is { } messageId
+            ? await BrandOfTemplateAsync(db, await db.Messages.Where(m => m.Id == messageId).Select(m => m.TemplateId).SingleAsync(cancellationToken), cancellationToken)
+            : PortalBrand;
         return (PasscodeMailComposer.Compose(
             new PasscodeMailRequest(brand, Language: mail.Language, mail.ToAddress, code, reference, expiresAt, options.Value.FromAddress, options.Value.FromName),
             time.GetUtcNow()), mail.MessageId);
+    }
+
+    /// <summary>"A passkey was added", in the portal's neutral brand (Access/Passkeys/PasskeyAddedMail.cs).</summary>
+    private (MimeKit.MimeMessage Mail, Guid? MessageId)? ComposePasskeyAdded(OutboundMailRecord mail)
+    {
+        var (name, addedAt) = Access.Passkeys.PasskeyAddedMail.Open(master, mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {mail.Id} has no payload."));
+        return (PasskeyAddedMailComposer.Compose(
+            new PasskeyAddedMailRequest(PortalBrand, mail.Language, mail.ToAddress, name, addedAt, options.Value.FromAddress, options.Value.FromName),
+            time.GetUtcNow()), null);
     }
 
     /// <summary>The original's Content-Language (null when it has none the portal can write, or it was shredded meanwhile).</summary>

@@ -13,6 +13,7 @@ public static class NotificationExtensions
             .BindConfiguration(NotificationOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<NotificationOptions>, PickupDeliveryEnvironmentValidation>();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<RecipientLanguages>();
         builder.Services.AddSingleton<IMailTransport>(sp =>
@@ -21,7 +22,7 @@ public static class NotificationExtensions
             return options.Delivery switch
             {
                 MailDelivery.SmartHost => new SmartHostTransport(options.SmartHost),
-                _ => new PickupDirectoryTransport(PickupDirectory(sp)),
+                _ => new PickupDirectoryTransport(PickupDirectory(sp), options.PickupRetention, sp.GetRequiredService<TimeProvider>()),
             };
         });
         builder.Services.AddSingleton<NotificationDispatcher>();

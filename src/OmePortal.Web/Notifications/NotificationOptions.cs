@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace OmePortal.Web.Notifications;
 
@@ -33,6 +34,19 @@ public sealed class NotificationOptions : IValidatableObject
     /// <summary>Defaults to <c>&lt;data&gt;/outbox</c>.</summary>
     public string? PickupDirectory { get; set; }
 
+    /// <summary>
+    /// How long a mail file stays in the pickup directory before the expiry sweeper removes it: the files hold
+    /// working links and passcodes in the clear.
+    /// </summary>
+    public TimeSpan PickupRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Pickup delivery outside Development only when this is true: there it usually means a forgotten setting
+    /// (no mail reaches anybody, and readable credentials pile up on disk), so it has to be chosen on purpose,
+    /// e.g. for a local MTA that collects the directory.
+    /// </summary>
+    public bool AllowPickupInProduction { get; set; }
+
     [Required, EmailAddress]
     public string FromAddress { get; set; } = "no-reply@omeportal.localhost";
 
@@ -57,6 +71,11 @@ public sealed class NotificationOptions : IValidatableObject
         if (Delivery == MailDelivery.SmartHost && string.IsNullOrWhiteSpace(SmartHost.Host))
         {
             yield return new ValidationResult("OmePortal:Notifications:SmartHost:Host is required when Delivery is SmartHost.");
+        }
+
+        if (PickupRetention < TimeSpan.FromHours(1) || PickupRetention > TimeSpan.FromDays(365))
+        {
+            yield return new ValidationResult("OmePortal:Notifications:PickupRetention must be between 01:00:00 and 365.00:00:00.", [nameof(PickupRetention)]);
         }
 
         if (FirstRetryDelay <= TimeSpan.Zero || MaxRetryDelay < FirstRetryDelay)
@@ -86,4 +105,19 @@ public sealed class SmartHostOptions
     public string? PinnedCertificateSha256 { get; set; }
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Refuses Pickup delivery outside Development unless <see cref="NotificationOptions.AllowPickupInProduction"/>
+/// says it is meant, at start (the options are validated on start), with the setting to change in the message.
+/// </summary>
+public sealed class PickupDeliveryEnvironmentValidation(IHostEnvironment environment) : IValidateOptions<NotificationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NotificationOptions options) =>
+        options.Delivery == MailDelivery.Pickup && !options.AllowPickupInProduction && !environment.IsDevelopment()
+            ? ValidateOptionsResult.Fail(
+                $"OmePortal:Notifications:Delivery is Pickup in the {environment.EnvironmentName} environment: notification and passcode mail would only be "
+                + "written to files and reach nobody. Set OmePortal:Notifications:Delivery=SmartHost (with OmePortal:Notifications:SmartHost:Host), "
+                + "or set OmePortal:Notifications:AllowPickupInProduction=true if a local mail service collects the pickup directory.")
+            : ValidateOptionsResult.Success;
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
+using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 
 namespace OmePortal.Web.Reading;
@@ -8,11 +9,12 @@ namespace OmePortal.Web.Reading;
 /// <summary>
 /// The small HTML document shown in the sandboxed body frame: the render model's sanitised HTML
 /// (or its text, as text), with <c>cid:</c> references pointing at the authorised inline-image URL
-/// and, only when the reader asked, the remote images that the sanitiser set aside put back.
+/// and, only when the reader asked, the remote images that the sanitiser set aside put back as URLs of
+/// the portal's image proxy (never the sender's URL itself: the browser fetches nothing from elsewhere).
 /// </summary>
 /// <remarks>
 /// The HTML was sanitised at intake; this only rewrites URL attributes, through AngleSharp's DOM
-/// (never by pattern matching on markup). A URL is only ever put back when it is absolute http(s).
+/// (never by pattern matching on markup). A URL is only ever handed to the proxy when it is absolute http(s).
 /// </remarks>
 public static class BodyDocument
 {
@@ -31,9 +33,23 @@ public static class BodyDocument
 
     private const string NoPrintStyle = "@media print{body{display:none}}";
 
-    /// <summary>True when <paramref name="entry"/> may be served through the inline-image URL.</summary>
-    public static bool IsInlineImage(AttachmentEntry entry) =>
-        entry.ContentId is not null && InlineImageTypes.Contains(entry.ContentType);
+    /// <summary>True when <paramref name="entry"/> is shown in the body, and so may be served through the inline-image URL.</summary>
+    /// <remarks>
+    /// Only a raster image that the sanitised HTML references by <c>cid:</c> (<see cref="AttachmentEntry.IsInline"/>).
+    /// Having a Content-ID is not enough: many mail programs give every part one, and the inline URL answers
+    /// without a download disposition. Under Do-Not-Forward, also never a part marked
+    /// <c>Content-Disposition: attachment</c>, even when the HTML points at it: the sender declared it a file,
+    /// files are what Do-Not-Forward keeps from leaving the portal, and the inline URL would hand it out anyway
+    /// (such a part is listed with the attachments instead, and the <c>cid:</c> is dropped from the body).
+    /// Where attachments may be downloaded (Encrypt-only) the same part is shown inline, as mail programs show
+    /// it: senders commonly mark a referenced logo as an attachment, and the inline URL gives away nothing the
+    /// download link does not.
+    /// </remarks>
+    public static bool IsInlineImage(AttachmentEntry entry, ProtectionLevel protection) =>
+        entry.IsInline
+        && entry.ContentId is not null
+        && InlineImageTypes.Contains(entry.ContentType)
+        && !(entry.MarkedAsAttachment && protection == ProtectionLevel.DoNotForward);
 
     /// <summary>
     /// The document in three parts: the body between a small head and tail. The body is most of it
@@ -66,11 +82,11 @@ public static class BodyDocument
 
     /// <param name="model">The decrypted render model: a full one, or a summary with <paramref name="htmlUtf8"/>.</param>
     /// <param name="inlineUrl">The URL that serves attachment <c>index</c> as an inline image.</param>
-    /// <param name="showImages">Restore the remote images the sanitiser neutralised.</param>
+    /// <param name="remoteImageUrl">Null to keep remote images blocked; else the proxy URL of each absolute http(s) image URL the sanitiser set aside (null leaves that one blocked).</param>
     /// <param name="language">The lang attribute of the document (the reader's language).</param>
-    /// <param name="printable">False for Do-Not-Forward: printing the frame on its own yields an empty page.</param>
+    /// <param name="protection">Under Do-Not-Forward, printing the frame on its own yields an empty page, and images marked as attachments are not shown (<see cref="IsInlineImage"/>).</param>
     /// <param name="htmlUtf8">The sanitised HTML body as UTF-8 (see <see cref="RenderModelSerializer.CopyHtmlBody"/>), for a summary.</param>
-    public static Parts Compose(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true, ReadOnlyMemory<byte>? htmlUtf8 = null)
+    public static Parts Compose(RenderModel model, Func<int, string> inlineUrl, Func<Uri, string?>? remoteImageUrl, string language, ProtectionLevel protection = ProtectionLevel.EncryptOnly, ReadOnlyMemory<byte>? htmlUtf8 = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inlineUrl);
@@ -84,19 +100,19 @@ public static class BodyDocument
             .Append("<meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<title>").Append(Escape(model.Subject ?? string.Empty)).Append("</title>")
-            .Append("<style>").Append(Style).Append(printable ? string.Empty : NoPrintStyle).Append("</style></head><body>");
+            .Append("<style>").Append(Style).Append(protection == ProtectionLevel.DoNotForward ? NoPrintStyle : string.Empty).Append("</style></head><body>");
         const string Tail = "</body></html>";
 
         if (htmlUtf8 is { } utf8)
         {
             // Sent as it is unless a URL in it must be rewritten; only then does it become a string.
-            return NeedsRewrite(utf8.Span, showImages)
-                ? new Parts(head.ToString(), Rewrite(Encoding.UTF8.GetString(utf8.Span), model.Attachments, inlineUrl, showImages), Tail)
+            return NeedsRewrite(utf8.Span, remoteImageUrl is not null)
+                ? new Parts(head.ToString(), Rewrite(Encoding.UTF8.GetString(utf8.Span), model.Attachments, inlineUrl, remoteImageUrl, protection), Tail)
                 : new Parts(head.ToString(), string.Empty, Tail, utf8.IsEmpty ? default : utf8);
         }
 
         var body = model.HtmlBody is { } html
-            ? Rewrite(html, model.Attachments, inlineUrl, showImages)
+            ? Rewrite(html, model.Attachments, inlineUrl, remoteImageUrl, protection)
             : model.TextBody is { } text
                 ? "<pre class=\"ome-text\">" + Escape(text) + "</pre>"
                 : string.Empty;
@@ -126,8 +142,8 @@ public static class BodyDocument
     }
 
     /// <summary>The whole document as one string (see <see cref="Compose"/>).</summary>
-    public static string Build(RenderModel model, Func<int, string> inlineUrl, bool showImages, string language, bool printable = true) =>
-        Compose(model, inlineUrl, showImages, language, printable).ToString();
+    public static string Build(RenderModel model, Func<int, string> inlineUrl, Func<Uri, string?>? remoteImageUrl, string language, ProtectionLevel protection = ProtectionLevel.EncryptOnly) =>
+        Compose(model, inlineUrl, remoteImageUrl, language, protection).ToString();
 
     /// <summary>Text as HTML text or attribute value: the five markup characters escaped, line breaks and everything else kept.</summary>
     private static string Escape(string text)
@@ -151,10 +167,10 @@ public static class BodyDocument
     }
 
     /// <summary>Rewrites the URL attributes of sanitised HTML; returns it unchanged when there is nothing to rewrite.</summary>
-    public static string Rewrite(string html, IReadOnlyList<AttachmentEntry> attachments, Func<int, string> inlineUrl, bool showImages)
+    public static string Rewrite(string html, IReadOnlyList<AttachmentEntry> attachments, Func<int, string> inlineUrl, Func<Uri, string?>? remoteImageUrl, ProtectionLevel protection = ProtectionLevel.EncryptOnly)
     {
         var hasContentIds = html.Contains("cid:", StringComparison.OrdinalIgnoreCase);
-        var hasRemote = showImages && html.Contains("data-ome-remote-", StringComparison.Ordinal);
+        var hasRemote = remoteImageUrl is not null && html.Contains("data-ome-remote-", StringComparison.Ordinal);
         if (!hasContentIds && !hasRemote)
         {
             return html;
@@ -162,7 +178,7 @@ public static class BodyDocument
 
         var images = new Dictionary<string, int>(StringComparer.Ordinal);
         var imagesIgnoringCase = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        foreach (var entry in attachments.Where(IsInlineImage))
+        foreach (var entry in attachments.Where(a => IsInlineImage(a, protection)))
         {
             images.TryAdd(entry.ContentId!, entry.Index);
             imagesIgnoringCase.TryAdd(entry.ContentId!, entry.Index);
@@ -175,10 +191,10 @@ public static class BodyDocument
         {
             RewriteContentId(element, "src", images, imagesIgnoringCase, inlineUrl);
             RewriteContentId(element, "background", images, imagesIgnoringCase, inlineUrl);
-            if (showImages)
+            if (remoteImageUrl is not null)
             {
-                Restore(element, EmailHtmlSanitizer.RemoteSrcAttribute, element.LocalName == "img" ? "src" : null);
-                Restore(element, EmailHtmlSanitizer.RemoteBackgroundAttribute, "background");
+                Restore(element, EmailHtmlSanitizer.RemoteSrcAttribute, element.LocalName == "img" ? "src" : null, remoteImageUrl);
+                Restore(element, EmailHtmlSanitizer.RemoteBackgroundAttribute, "background", remoteImageUrl);
             }
         }
 
@@ -214,7 +230,7 @@ public static class BodyDocument
         }
     }
 
-    private static void Restore(IElement element, string from, string? to)
+    private static void Restore(IElement element, string from, string? to, Func<Uri, string?> remoteImageUrl)
     {
         var value = element.GetAttribute(from);
         if (value is null || to is null)
@@ -222,9 +238,10 @@ public static class BodyDocument
             return;
         }
 
-        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            && remoteImageUrl(uri) is { } proxied)
         {
-            element.SetAttribute(to, uri.AbsoluteUri);
+            element.SetAttribute(to, proxied);
             element.RemoveAttribute(from);
         }
     }

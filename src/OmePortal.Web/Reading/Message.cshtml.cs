@@ -27,9 +27,9 @@ public sealed class MessageModel(RecipientAccess access, MessageReader reader) :
 
     public bool DoNotForward => Message?.Access.Protection == ProtectionLevel.DoNotForward;
 
-    /// <summary>Attachments the reader sees as files (inline images are part of the body).</summary>
+    /// <summary>Attachments the reader sees as files: everything the body does not show (<see cref="BodyDocument.IsInlineImage"/>).</summary>
     public IReadOnlyList<AttachmentEntry> Files =>
-        Message is null ? [] : [.. Message.Model.Attachments.Where(a => !(a.IsInline && BodyDocument.IsInlineImage(a)))];
+        Message is null ? [] : [.. Message.Model.Attachments.Where(a => !BodyDocument.IsInlineImage(a, Message.Access.Protection))];
 
     public string BodyUrl => $"/messages/{Message!.Record.Id}/body" + (ShowImages ? "?images=1" : string.Empty);
 

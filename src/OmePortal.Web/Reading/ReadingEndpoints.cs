@@ -36,6 +36,7 @@ internal static class ReadingEndpoints
         RecipientAccess access,
         MessageReader reader,
         InlineImageTickets tickets,
+        ImageProxyUrls imageProxy,
         CancellationToken cancellationToken)
     {
         ReadingHeaders.NoStore(http.Response);
@@ -50,7 +51,7 @@ internal static class ReadingEndpoints
                         return Results.NotFound();
                     }
 
-                    await WriteBodyAsync(http, id, body, images == "1", granted.Protection, tickets, cancellationToken);
+                    await WriteBodyAsync(http, id, body, images == "1", granted.Protection, tickets, imageProxy, cancellationToken);
                 }
 
                 return Results.Empty;
@@ -64,17 +65,21 @@ internal static class ReadingEndpoints
     }
 
     private static async Task WriteBodyAsync(
-        HttpContext http, Guid id, OpenedBody body, bool showImages, ProtectionLevel protection, InlineImageTickets tickets, CancellationToken cancellationToken)
+        HttpContext http, Guid id, OpenedBody body, bool showImages, ProtectionLevel protection, InlineImageTickets tickets, ImageProxyUrls imageProxy, CancellationToken cancellationToken)
     {
-        var ticket = SessionOf(http.User) is { } session ? tickets.Issue(id, session) : null;
+        var session = SessionOf(http.User);
+        var ticket = session is { } forTicket ? tickets.Issue(id, forTicket) : null;
+
+        // Remote images only through the portal's proxy, signed for this message and session (ImageProxyUrls).
+        Func<Uri, string?>? remoteImageUrl = showImages && session is { } forProxy ? url => imageProxy.For(id, forProxy, url) : null;
         var document = BodyDocument.Compose(
             body.Message.Model,
             index => $"/messages/{id}/inline/{index.ToString(CultureInfo.InvariantCulture)}" + (ticket is null ? string.Empty : "?t=" + ticket),
-            showImages,
+            remoteImageUrl,
             CultureInfo.CurrentUICulture.TwoLetterISOLanguageName,
-            printable: protection != ProtectionLevel.DoNotForward,
+            protection,
             htmlUtf8: body.Html?.Memory);
-        ReadingHeaders.BodyFrame(http.Response, showImages);
+        ReadingHeaders.BodyFrame(http.Response);
         await document.WriteAsync(http.Response, cancellationToken);
     }
 
@@ -102,10 +107,10 @@ internal static class ReadingEndpoints
         var result = await access.DecideAsync(id, user, cancellationToken);
         switch (result.Decision)
         {
-            case AccessDecision.Granted:
+            case AccessDecision.Granted granted:
                 var opened = await reader.OpenSummaryAsync(result, cancellationToken);
                 var entry = opened?.Model.Attachments.FirstOrDefault(a => a.Index == index);
-                if (opened is null || entry is null || !BodyDocument.IsInlineImage(entry) || entry.ContentOffset < 0)
+                if (opened is null || entry is null || !BodyDocument.IsInlineImage(entry, granted.Protection) || entry.ContentOffset < 0)
                 {
                     return Results.NotFound();
                 }
@@ -133,7 +138,7 @@ internal static class ReadingEndpoints
         Guid.TryParse(user.FindFirst(RecipientAuthenticationHandler.SessionClaim)?.Value, out var session) ? session : null;
 
     /// <summary>The recipient of a live (not ended, not idle, not past its absolute limit) session, as the access decision expects it.</summary>
-    private static async Task<ClaimsPrincipal?> LiveSessionPrincipalAsync(OmePortalDbContext db, TimeProvider time, Guid sessionId, CancellationToken cancellationToken)
+    internal static async Task<ClaimsPrincipal?> LiveSessionPrincipalAsync(OmePortalDbContext db, TimeProvider time, Guid sessionId, CancellationToken cancellationToken)
     {
         var session = await db.RecipientSessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == sessionId, cancellationToken);
         var now = time.GetUtcNow();

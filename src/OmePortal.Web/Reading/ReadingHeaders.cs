@@ -16,19 +16,21 @@ public static class ReadingHeaders
         response.Headers.Pragma = "no-cache";
     }
 
-    /// <summary>The body frame's own policy: no script, no remote fetch unless the reader asked for images, sandboxed.</summary>
-    public static string BodyFramePolicy(bool showImages) =>
-        "default-src 'none'; img-src 'self' data:" + (showImages ? " https: http:" : string.Empty)
-        + "; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
+    /// <summary>
+    /// The body frame's own policy: no script, sandboxed, and no fetch from anywhere but the portal, also
+    /// when the reader asked for remote images (they come through the image proxy, ImageProxyEndpoint).
+    /// </summary>
+    public const string BodyFramePolicy =
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
 
     /// <summary>The sandbox tokens of the iframe element: links open in a new tab (outside the sandbox); nothing else.</summary>
     public const string FrameSandbox = "allow-popups allow-popups-to-escape-sandbox";
 
-    public static void BodyFrame(HttpResponse response, bool showImages)
+    public static void BodyFrame(HttpResponse response)
     {
         NoStore(response);
         var headers = response.Headers;
-        headers.ContentSecurityPolicy = BodyFramePolicy(showImages);
+        headers.ContentSecurityPolicy = BodyFramePolicy;
         headers.XFrameOptions = "SAMEORIGIN";
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";

@@ -8,7 +8,7 @@ namespace OmePortal.Web.Revocation;
 /// <summary>
 /// Background service: every <see cref="RevocationOptions.SweepInterval"/> it crypto-shreds the messages
 /// nobody can read any more (expired, or revoked for every recipient), then removes the anonymous state no
-/// decision reads any more (<see cref="AnonymousStateSweeper"/>). It keeps no state of its own,
+/// decision reads any more (<see cref="AnonymousStateSweeper"/>) and pickup mail files past their retention. It keeps no state of its own,
 /// so after a crash or restart the next sweep simply finds what is still due; the per-message work is
 /// safe to run on several instances at once (see <see cref="MessageShredder"/>).
 /// </summary>
@@ -44,6 +44,15 @@ public sealed partial class ExpirySweeper(IServiceScopeFactory scopes, Readiness
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogAnonymousStateFailed(ex);
+            }
+
+            try
+            {
+                SweepPickupDirectory();
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogPickupFailed(ex);
             }
 
             await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
@@ -103,6 +112,30 @@ public sealed partial class ExpirySweeper(IServiceScopeFactory scopes, Readiness
         await using var scope = scopes.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<AnonymousStateSweeper>().SweepAsync(cancellationToken);
     }
+
+    /// <summary>Removes pickup mail files older than their retention; none when mail goes to a smart host.</summary>
+    public int SweepPickupDirectory()
+    {
+        using var scope = scopes.CreateScope();
+        if (scope.ServiceProvider.GetRequiredService<OmePortal.Web.Notifications.IMailTransport>() is not OmePortal.Web.Notifications.PickupDirectoryTransport pickup)
+        {
+            return 0;
+        }
+
+        var removed = pickup.RemoveExpired();
+        if (removed > 0)
+        {
+            LogPickupSwept(removed, pickup.Retention);
+        }
+
+        return removed;
+    }
+
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Information, Message = "Removed {Count} pickup mail file(s) older than {Retention}.")]
+    private partial void LogPickupSwept(int count, TimeSpan retention);
+
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Error, Message = "Removing old pickup mail files failed; the next sweep retries.")]
+    private partial void LogPickupFailed(Exception ex);
 
     [LoggerMessage(EventId = 1405, Level = LogLevel.Error, Message = "Removing stale anonymous state failed; the next sweep retries.")]
     private partial void LogAnonymousStateFailed(Exception ex);

@@ -65,23 +65,10 @@ public sealed partial class PortalInitializer(
 
         if (string.IsNullOrWhiteSpace(options.ApiKey))
         {
+            // Only the file holds the key: the console and the log are often kept and read elsewhere (journald, shipped logs).
             var file = portal.Value.ResolveDataPath(InitialApiKeyFile);
-            var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            await using (var writer = new StreamWriter(file, fileOptions))
-            {
-                await writer.WriteLineAsync(key);
-            }
-
-            // Printed once, to the console only: logs may be shipped elsewhere and must never hold a key.
-            Console.WriteLine();
-            Console.WriteLine($"OmePortal: created tenant '{tenant.Slug}'. Its API key (shown once, also in {file}):");
-            Console.WriteLine($"  {key}");
-            Console.WriteLine();
+            await OwnerOnlyFile.WriteAsync(file, key, cancellationToken);
+            LogApiKeyWritten(tenant.Slug, file);
         }
 
         LogBootstrapped(tenant.Slug);
@@ -119,6 +106,9 @@ public sealed partial class PortalInitializer(
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Tenant '{Slug}': {Count} accepted domain(s) set from OmePortal:Bootstrap:AcceptedDomains.")]
     private partial void LogDomainsSeeded(string slug, int count);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "First run: the API key of tenant '{Slug}' is in {ApiKeyFile} (owner-only). Keep it somewhere safe and delete the file.")]
+    private partial void LogApiKeyWritten(string slug, string apiKeyFile);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "First run: tenant '{Slug}' created with the default brand.")]
     private partial void LogBootstrapped(string slug);

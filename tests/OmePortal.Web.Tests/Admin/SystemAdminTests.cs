@@ -69,7 +69,8 @@ public abstract partial class SystemAdminTests
     }
 
     [Fact]
-    public async Task Bootstrap_WithoutConfiguration_LogsASetupLink_ThatWorksOnce()
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Bootstrap_WithoutConfiguration_WritesASetupLinkFile_ThatWorksOnce()
     {
         var logs = new CapturingLoggerProvider();
         await using var host = await new PortalHost(Storage, Fast)
@@ -78,13 +79,19 @@ public abstract partial class SystemAdminTests
         }.StartAsync();
 
         Assert.Equal(0, await DbAsync(host, db => db.Users.CountAsync()));
-        var line = Assert.Single(logs.Messages, m => m.Contains("/admin/account/setup?token=", StringComparison.Ordinal));
-        var link = SetupLink().Match(line).Value;
+
+        // The link is in an owner-only file of the data directory; the log names the file and never holds the link.
+        var file = Path.Combine(host.DataDirectory, OmePortal.Web.Admin.AdminBootstrap.SetupLinkFile);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        var link = SetupLink().Match(await File.ReadAllTextAsync(file)).Value;
         var path = new Uri(link).PathAndQuery;
         Assert.StartsWith(host.BaseUrl, link, StringComparison.Ordinal);
+        Assert.Single(logs.Messages, m => m.Contains(file, StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Messages, m => m.Contains("/admin/account/setup?token=", StringComparison.Ordinal));
 
         // Only the token's hash is stored.
         var token = Uri.UnescapeDataString(path.Split("token=")[1]);
+        Assert.DoesNotContain(logs.Messages, m => m.Contains(token, StringComparison.Ordinal));
         var stored = await DbAsync(host, db => db.AdminInvitations.SingleAsync());
         Assert.Equal(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)), stored.TokenHash);
         Assert.Null(stored.TenantId);
@@ -129,6 +136,14 @@ public abstract partial class SystemAdminTests
         using var wrongToken = await client.Http.GetAsync("/admin/account/setup?token=" + new string('A', 43));
         Assert.Contains("cannot be used", await wrongToken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await DbAsync(host, db => db.AuditEvents.CountAsync(e => e.Kind == AuditEventKind.AdminChanged && e.Actor == "first@example.test")));
+
+        // The next start finds an admin: the spent link's file goes.
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<OmePortal.Web.Admin.AdminBootstrap>().EnsureSystemAdminAsync(CancellationToken.None);
+        }
+
+        Assert.False(File.Exists(file));
     }
 
     [Fact]

@@ -197,6 +197,7 @@ public abstract class AcceptedSendersTests
         {
             ["environment"] = "Production",
             ["OmePortal:Vault:AllowKeyInDataDirectory"] = "true",
+            ["OmePortal:Notifications:AllowPickupInProduction"] = "true",
         };
         await using var host = await new PortalHost(Storage, settings).StartAsync();
 
@@ -308,6 +309,7 @@ public abstract class AcceptedSendersTests
         {
             ["environment"] = "Production",
             ["OmePortal:Vault:AllowKeyInDataDirectory"] = "true",
+            ["OmePortal:Notifications:AllowPickupInProduction"] = "true",
         };
         await using var host = await new PortalHost(Storage, settings).StartAsync();
 

@@ -259,6 +259,39 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.ToTable("AdminPasskeys");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AdminSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("AdminUserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdminUserId");
+
+                    b.ToTable("AdminSessions");
+                });
+
             modelBuilder.Entity("OmePortal.Data.AdminUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -275,6 +308,9 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Email")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -286,6 +322,9 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("LockoutEnd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("MustChangePassword")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("NormalizedEmail")
@@ -749,6 +788,10 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<string>("RegisteredWith")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("SignCount")
                         .HasColumnType("INTEGER");
 
@@ -873,7 +916,10 @@ namespace OmePortal.Data.Migrations.Sqlite
 
                     b.Property<string>("Method")
                         .IsRequired()
-                        .HasMaxLength(32)
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PasskeyId")
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("TokenHash")
@@ -881,6 +927,10 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Address");
+
+                    b.HasIndex("PasskeyId");
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
@@ -1073,6 +1123,15 @@ namespace OmePortal.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("OmePortal.Data.AdminPasskey", b =>
+                {
+                    b.HasOne("OmePortal.Data.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("AdminUserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OmePortal.Data.AdminSession", b =>
                 {
                     b.HasOne("OmePortal.Data.AdminUser", null)
                         .WithMany()

@@ -9,7 +9,7 @@ public static class PasskeyOffer
 {
     public static bool ShouldOffer(HttpContext context) =>
         context.User.RecipientAddress() is not null
-        && context.User.RecipientSignInMethod() != "passkey"
+        && !OmePortal.Core.Access.SignInChoices.IsPasskey(context.User.RecipientSignInMethod())
         && context.User.FindFirst(RecipientAuthenticationHandler.HasPasskeyClaim) is null
         && !context.Request.Cookies.ContainsKey(ExternalSignInEndpoints.OfferDismissedCookie)
         && !context.Request.Path.StartsWithSegments("/security", StringComparison.OrdinalIgnoreCase);

@@ -1,8 +1,12 @@
 using System.Security.Cryptography;
 using Fido2NetLib;
 using Microsoft.EntityFrameworkCore;
+using OmePortal.Core.Access;
 using OmePortal.Core.Mime;
 using OmePortal.Data;
+using OmePortal.Web.Audit;
+using OmePortal.Web.Notifications;
+using OmePortal.Web.Vault;
 
 namespace OmePortal.Web.Access.Passkeys;
 
@@ -13,8 +17,11 @@ public abstract record PasskeySignIn
     {
     }
 
-    /// <summary>The assertion checked out: the session is for the credential's own address, nothing else.</summary>
-    public sealed record Verified(string Address) : PasskeySignIn;
+    /// <summary>
+    /// The assertion checked out: the session is for the credential's own address, nothing else, recording
+    /// <paramref name="SessionMethod"/> (<see cref="SignInChoices.PasskeySessionMethod"/>) and the passkey's record id.
+    /// </summary>
+    public sealed record Verified(string Address, string SessionMethod, Guid PasskeyId) : PasskeySignIn;
 
     /// <summary>Unknown, replayed or expired challenge, unknown credential, bad signature, counter gone back…</summary>
     public sealed record Refused : PasskeySignIn;
@@ -29,6 +36,9 @@ public sealed partial class PasskeyCeremonies(
     PasskeyProtocol protocol,
     OmePortalDbContext db,
     PasskeyChallengeStore challenges,
+    RecipientAuditTrail audit,
+    MasterKeyHolder master,
+    OutboxSignal outbox,
     TimeProvider time,
     ILogger<PasskeyCeremonies> logger)
 {
@@ -51,8 +61,10 @@ public sealed partial class PasskeyCeremonies(
     }
 
     // 2. Registration ends: same address as the one that asked, the challenge claimed once, the attestation checked.
+    //    The passkey records the method that verified the address (it inherits it, see SignInChoices.PasskeySessionMethod);
+    //    it is stored with its audit event and the mail to the address in one transaction.
     public async Task<bool> CompleteRegistrationAsync(
-        Guid? challengeId, string address, string name, AuthenticatorAttestationRawResponse response, CancellationToken cancellationToken)
+        Guid? challengeId, string address, string sessionMethod, string name, AuthenticatorAttestationRawResponse response, CancellationToken cancellationToken)
     {
         address = AddressNormalizer.Normalize(address);
         var challenge = await challenges.ClaimAsync(challengeId, RegisterPurpose, cancellationToken);
@@ -81,9 +93,13 @@ public sealed partial class PasskeyCeremonies(
             Address = address,
             Name = name,
             CreatedAt = now,
+            RegisteredWith = SignInChoices.AddressProofOf(sessionMethod),
         };
         db.PasskeyCredentials.Add(record);
+        await audit.AddAsync(AuditEventKind.PasskeyAdded, address, messageId: null, sessionMethod, cancellationToken);
+        db.OutboundMails.Add(PasskeyAddedMail.Queue(master, address, name, now));
         await db.SaveChangesAsync(cancellationToken);
+        outbox.Notify();
         LogRegistered(record.Id);
         return true;
     }
@@ -134,7 +150,7 @@ public sealed partial class PasskeyCeremonies(
             return new PasskeySignIn.Refused();
         }
 
-        return new PasskeySignIn.Verified(credential.Address);
+        return new PasskeySignIn.Verified(credential.Address, SignInChoices.PasskeySessionMethod(credential.RegisteredWith), credential.Id);
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Passkey {Ceremony} refused: {Reason}.")]

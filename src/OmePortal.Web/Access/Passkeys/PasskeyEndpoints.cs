@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 
@@ -38,26 +39,8 @@ public static class PasskeyEndpoints
         group.MapPost("/signin", CompleteSignInAsync);
     }
 
-    private static async Task<Results<ContentHttpResult, UnauthorizedHttpResult, BadRequest<ProblemDetails>>> BeginRegistrationAsync(
-        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, CancellationToken cancellationToken)
-    {
-        if (context.User.RecipientAddress() is not { } address)
-        {
-            return TypedResults.Unauthorized();
-        }
-
-        if (!await antiforgery.IsRequestValidAsync(context))
-        {
-            return PasskeyHttp.Problem("The request did not carry a valid antiforgery token.");
-        }
-
-        var (challengeId, json) = await ceremonies.BeginRegistrationAsync(address, cancellationToken);
-        SetChallenge(context, challengeId);
-        return TypedResults.Text(json, "application/json");
-    }
-
-    private static async Task<Results<Ok, UnauthorizedHttpResult, BadRequest<ProblemDetails>>> CompleteRegistrationAsync(
-        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, TimeProvider time,
+    private static async Task<Results<ContentHttpResult, UnauthorizedHttpResult, BadRequest<ProblemDetails>, ProblemHttpResult>> BeginRegistrationAsync(
+        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, IOptions<PasskeyOptions> options, TimeProvider time,
         IStringLocalizer<PasskeysResource> text, CancellationToken cancellationToken)
     {
         if (context.User.RecipientAddress() is not { } address)
@@ -70,6 +53,37 @@ public static class PasskeyEndpoints
             return PasskeyHttp.Problem("The request did not carry a valid antiforgery token.");
         }
 
+        if (!options.Value.SignInIsRecentEnough(context.User.RecipientSignedInAt(), time.GetUtcNow()))
+        {
+            return SignInAgain(options.Value, text);
+        }
+
+        var (challengeId, json) = await ceremonies.BeginRegistrationAsync(address, cancellationToken);
+        SetChallenge(context, challengeId);
+        return TypedResults.Text(json, "application/json");
+    }
+
+    private static async Task<Results<Ok, UnauthorizedHttpResult, BadRequest<ProblemDetails>, ProblemHttpResult>> CompleteRegistrationAsync(
+        HttpContext context, IAntiforgery antiforgery, PasskeyCeremonies ceremonies, IOptions<PasskeyOptions> options, TimeProvider time,
+        IStringLocalizer<PasskeysResource> text, CancellationToken cancellationToken)
+    {
+        if (context.User.RecipientAddress() is not { } address || context.User.RecipientSignInMethod() is not { } method)
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        if (!await antiforgery.IsRequestValidAsync(context))
+        {
+            return PasskeyHttp.Problem("The request did not carry a valid antiforgery token.");
+        }
+
+        // Checked again at the end: the ceremony may have started just inside the limit.
+        if (!options.Value.SignInIsRecentEnough(context.User.RecipientSignedInAt(), time.GetUtcNow()))
+        {
+            TakeChallenge(context);
+            return SignInAgain(options.Value, text);
+        }
+
         var request = await PasskeyHttp.ReadAsync<PasskeyRegistrationRequest>(context, cancellationToken);
         var challengeId = TakeChallenge(context);
         if (request?.Credential is not { } credential)
@@ -79,7 +93,7 @@ public static class PasskeyEndpoints
 
         var name = request.Name?.Trim() is { Length: > 0 } given ? given[..Math.Min(given.Length, MaxNameLength)]
             : text["DefaultName", time.GetUtcNow().UtcDateTime.ToString("d", CultureInfo.CurrentUICulture)].Value;
-        return await ceremonies.CompleteRegistrationAsync(challengeId, address, name, credential, cancellationToken)
+        return await ceremonies.CompleteRegistrationAsync(challengeId, address, method, name, credential, cancellationToken)
             ? TypedResults.Ok()
             : PasskeyHttp.Problem("The passkey could not be registered.");
     }
@@ -116,8 +130,8 @@ public static class PasskeyEndpoints
         {
             case PasskeySignIn.Verified verified:
                 // The same session as a passcode sign-in, for the credential's own address only.
-                await RecipientAuthenticationHandler.SignInAsync(context, verified.Address, "passkey");
-                await audit.SignedInAsync(verified.Address, "passkey", RecipientAuditTrail.MessageIdOf(request.ReturnUrl), cancellationToken);
+                await RecipientAuthenticationHandler.SignInAsync(context, verified.Address, verified.SessionMethod, verified.PasskeyId);
+                await audit.SignedInAsync(verified.Address, verified.SessionMethod, RecipientAuditTrail.MessageIdOf(request.ReturnUrl), cancellationToken);
                 return TypedResults.Ok(new PasskeySignedIn(HostingExtensions.IsLocal(request.ReturnUrl) ? request.ReturnUrl! : "/inbox"));
             case PasskeySignIn.Refused:
                 return PasskeyHttp.Problem("The passkey did not sign in.");
@@ -127,6 +141,22 @@ public static class PasskeyEndpoints
     }
 
     private static void SetChallenge(HttpContext context, Guid challengeId) => PasskeyHttp.SetChallenge(context, ChallengeCookie, challengeId);
+
+    /// <summary>The sign-in path that re-confirms the address and comes back to /security.</summary>
+    public const string SignInAgainUrl = "/signin?returnUrl=%2Fsecurity";
+
+    /// <summary>
+    /// 403 for a session signed in too long ago to add a passkey: what to do (sign in again) in the reader's
+    /// language, and where (<c>signInUrl</c>).
+    /// </summary>
+    private static ProblemHttpResult SignInAgain(PasskeyOptions options, IStringLocalizer<PasskeysResource> text) =>
+        TypedResults.Problem(new ProblemDetails
+        {
+            Status = StatusCodes.Status403Forbidden,
+            Title = "Recent sign-in required",
+            Detail = text["SignInAgainBody", (int)options.RegistrationSignInMaxAge.TotalMinutes].Value,
+            Extensions = { ["signInUrl"] = SignInAgainUrl },
+        });
 
     private static Guid? TakeChallenge(HttpContext context) => PasskeyHttp.TakeChallenge(context, ChallengeCookie);
 }

@@ -27,6 +27,18 @@ public sealed class PasskeyOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:30", "00:15:00")]
     public TimeSpan CeremonyTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How recent the sign-in of a session must be for it to add a passkey (a passkey outlives every session,
+    /// so a session left open on a shared computer must not be able to mint one). Older sessions are asked to
+    /// sign in again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "12:00:00")]
+    public TimeSpan RegistrationSignInMaxAge { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Whether a session signed in at <paramref name="signedInAt"/> may add a passkey at <paramref name="now"/>.</summary>
+    public bool SignInIsRecentEnough(DateTimeOffset? signedInAt, DateTimeOffset now) =>
+        signedInAt is { } at && now - at <= RegistrationSignInMaxAge;
+
     /// <summary>Fills in the RP id and origin from the public base URL when they were not configured.</summary>
     public void DeriveDefaults(string? publicBaseUrl)
     {

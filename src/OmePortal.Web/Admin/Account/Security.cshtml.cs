@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -22,12 +23,20 @@ namespace OmePortal.Web.Admin.Account;
 public sealed class SecurityModel(
     OmePortalDbContext db,
     AdminScope scope,
+    AdminSessions sessions,
+    Microsoft.AspNetCore.Identity.UserManager<AdminUser> users,
     AuditLog audit,
     TimeProvider time,
     IOptions<AdminOptions> options,
     IStringLocalizer<AdminResource> text) : PageModel
 {
     public IReadOnlyList<PasskeyListItem> Passkeys { get; private set; } = [];
+
+    /// <summary>The admin's live sessions, this one marked.</summary>
+    public IReadOnlyList<AdminSessionItem> Sessions { get; private set; } = [];
+
+    /// <summary>New recovery codes, on the one response that shows them.</summary>
+    public IReadOnlyList<string>? RecoveryCodes { get; private set; }
 
     /// <summary>The passkey the admin asked to remove (shown with a confirmation), if any.</summary>
     public PasskeyListItem? RemoveCandidate { get; private set; }
@@ -47,6 +56,9 @@ public sealed class SecurityModel(
             "created" => text["PasskeyCreated"].Value,
             "renamed" => text["PasskeyRenamed"].Value,
             "removed" => text["PasskeyRemoved"].Value,
+            "password-changed" => text["PasswordChanged"].Value,
+            "session-ended" => text["SessionEnded"].Value,
+            "sessions-ended" => text["OtherSessionsEnded"].Value,
             _ => null,
         };
         await LoadAsync(cancellationToken);
@@ -103,6 +115,50 @@ public sealed class SecurityModel(
         return LocalRedirect("/admin/account/security?status=removed");
     }
 
+    /// <summary>Ends one of the admin's sessions; ending this one signs out.</summary>
+    public async Task<IActionResult> OnPostEndSessionAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await sessions.EndAsync(id, scope.UserId, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        await audit.RecordAsync(scope.TenantId, AuditEventKind.AdminSessionEnded, scope.Actor, detail: "ended from the session list", cancellationToken: cancellationToken);
+        if (id == AdminSessions.CurrentId(User))
+        {
+            await HttpContext.SignOutAsync(AdminAuthentication.Scheme);
+            return LocalRedirect("/admin/account/signedout");
+        }
+
+        return LocalRedirect("/admin/account/security?status=session-ended");
+    }
+
+    /// <summary>"Sign out everywhere": every session of the admin but this one ends.</summary>
+    public async Task<IActionResult> OnPostEndOthersAsync(CancellationToken cancellationToken)
+    {
+        var ended = await sessions.EndAllAsync(scope.UserId, keep: AdminSessions.CurrentId(User), cancellationToken);
+        await audit.RecordAsync(scope.TenantId, AuditEventKind.AdminSessionEnded, scope.Actor, detail: $"signed out everywhere else: {ended}", cancellationToken: cancellationToken);
+        return LocalRedirect("/admin/account/security?status=sessions-ended");
+    }
+
+    /// <summary>New recovery codes, shown once; the old ones stop working (the stored set is replaced).</summary>
+    public async Task<IActionResult> OnPostRecoveryCodesAsync(CancellationToken cancellationToken)
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+        {
+            return NotFound();
+        }
+
+        RecoveryCodes = [.. await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount) ?? []];
+        await audit.RecordAsync(scope.TenantId, AuditEventKind.AdminRecoveryCodesRegenerated, scope.Actor, cancellationToken: cancellationToken);
+        Status = text["RecoveryCodesRegenerated"];
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    public const int RecoveryCodeCount = 10;
+
     public string Format(DateTimeOffset when) =>
         when.UtcDateTime.ToString("f", CultureInfo.CurrentUICulture) + " UTC";
 
@@ -115,5 +171,6 @@ public sealed class SecurityModel(
             .Select(c => new PasskeyListItem(c.Id, c.Name, c.CreatedAt, c.LastUsedAt))
             .ToListAsync(cancellationToken);
         MayRegister = AdminPasskeyEndpoints.MayRegister(User, time, options.Value);
+        Sessions = await sessions.ListAsync(userId, AdminSessions.CurrentId(User), cancellationToken);
     }
 }

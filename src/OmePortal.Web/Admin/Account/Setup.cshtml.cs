@@ -86,7 +86,7 @@ public sealed class SetupModel(
             foreach (var error in errors)
             {
                 ModelState.AddModelError("Input.Password", error.Code.StartsWith("Password", StringComparison.Ordinal)
-                    ? text["NewPasswordLabel", MinimumPasswordLength] : error.Description);
+                    ? PasswordRules.Message(text, error, MinimumPasswordLength) : error.Description);
             }
 
             return Page();

@@ -58,6 +58,11 @@ public sealed partial class SignInModel(
         else
         {
             result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
+            if (result.IsNotAllowed)
+            {
+                // A disabled account is refused before its password is checked: the same work as for the others.
+                VerifyAgainstNobody(signIn.UserManager.PasswordHasher, Input.Password);
+            }
         }
 
         var target = HostingExtensions.IsLocal(ReturnUrl) && ReturnUrl!.StartsWith("/admin", StringComparison.OrdinalIgnoreCase) ? ReturnUrl : null;
@@ -75,7 +80,7 @@ public sealed partial class SignInModel(
         LogFailed(result.IsLockedOut);
         if (user is not null)
         {
-            await audit.FailedAsync(user, result.IsLockedOut ? "password; locked out" : "password", cancellationToken);
+            await audit.FailedAsync(user, result.IsLockedOut ? "password; locked out" : result.IsNotAllowed ? "password; account disabled" : "password", cancellationToken);
         }
 
         // One message whether the address is unknown, the password wrong or the account locked: the

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Microsoft.Extensions.Caching.Memory;
 using MimeKit;
 using OmePortal.Core.Branding;
 using OmePortal.Core.Notifications;
@@ -9,14 +8,24 @@ namespace OmePortal.Web.Admin.Branding;
 
 /// <summary>
 /// Unsaved form values kept for a few minutes so the preview frames can render them. A draft belongs
-/// to one tenant: asking for it from another tenant's admin finds nothing. The memory is bounded
-/// (entries are sized by their logo and texts), so drafts cannot exhaust the server.
+/// to one tenant: asking for it from another tenant's admin finds nothing. The memory is bounded per
+/// tenant (a draft is sized by its logo and texts): each tenant holds at most <see cref="TenantCapacity"/>
+/// bytes, and a new draft that does not fit pushes out that tenant's least recently used ones. So drafts
+/// cannot exhaust the server, an admin's newest preview always works, and a tenant that fills its share
+/// never evicts another tenant's previews (one bound shared by all would let any tenant do that). The
+/// total is the bound times the number of tenants, which only the system admin creates.
 /// </summary>
-public sealed class BrandPreviewDrafts : IDisposable
+public sealed class BrandPreviewDrafts(TimeProvider time)
 {
-    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(20);
+    /// <summary>The bytes of drafts one tenant may hold: about thirty with the largest logo allowed.</summary>
+    public const long TenantCapacity = 8L * 1024 * 1024;
 
-    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = 64L * 1024 * 1024 });
+    /// <summary>How long a draft lives after it was last stored or read.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(20);
+
+    // Admins preview a few times a minute: one lock over all tenants costs nothing here.
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, TenantDrafts> _tenants = [];
 
     /// <summary>Keeps <paramref name="brand"/> and answers its draft id (128 random bits, URL-safe).</summary>
     public string Store(Guid tenantId, BrandTemplate brand)
@@ -24,18 +33,107 @@ public sealed class BrandPreviewDrafts : IDisposable
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var size = 4096L + (brand.Logo?.Content.Length ?? 0)
             + brand.Texts.Values.Sum(t => (long)((t.IntroductionText?.Length ?? 0) + (t.EmailText?.Length ?? 0) + (t.DisclaimerText?.Length ?? 0)) * 2);
-        _cache.Set(Key(tenantId, id), brand, new MemoryCacheEntryOptions { Size = size, SlidingExpiration = Lifetime });
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            RemoveExpired(now);
+            if (!_tenants.TryGetValue(tenantId, out var drafts))
+            {
+                _tenants[tenantId] = drafts = new TenantDrafts();
+            }
+
+            drafts.Add(new Draft(id, brand, size) { LastUsed = now });
+        }
+
         return id;
     }
 
-    public BrandTemplate? Find(Guid tenantId, string? id) =>
-        id is { Length: 32 } && id.All(char.IsAsciiHexDigitLower) && _cache.TryGetValue(Key(tenantId, id), out BrandTemplate? brand)
-            ? brand
-            : null;
+    public BrandTemplate? Find(Guid tenantId, string? id)
+    {
+        if (id is not { Length: 32 } || !id.All(char.IsAsciiHexDigitLower))
+        {
+            return null;
+        }
 
-    public void Dispose() => _cache.Dispose();
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            RemoveExpired(now);
+            return _tenants.TryGetValue(tenantId, out var drafts) ? drafts.Use(id, now) : null;
+        }
+    }
 
-    private static string Key(Guid tenantId, string id) => $"{tenantId:N}/{id}";
+    private void RemoveExpired(DateTimeOffset now)
+    {
+        List<Guid>? empty = null;
+        foreach (var (tenantId, drafts) in _tenants)
+        {
+            if (drafts.RemoveUsedBefore(now - Lifetime))
+            {
+                (empty ??= []).Add(tenantId);
+            }
+        }
+
+        foreach (var tenantId in empty ?? [])
+        {
+            _tenants.Remove(tenantId);
+        }
+    }
+
+    private sealed record Draft(string Id, BrandTemplate Brand, long Size)
+    {
+        public DateTimeOffset LastUsed { get; set; }
+    }
+
+    /// <summary>One tenant's drafts, most recently used first.</summary>
+    private sealed class TenantDrafts
+    {
+        private readonly LinkedList<Draft> _byUse = new();
+        private readonly Dictionary<string, LinkedListNode<Draft>> _byId = new(StringComparer.Ordinal);
+        private long _size;
+
+        public void Add(Draft draft)
+        {
+            while (_byUse.Last is { } oldest && _size + draft.Size > TenantCapacity)
+            {
+                Remove(oldest);
+            }
+
+            _byId[draft.Id] = _byUse.AddFirst(draft);
+            _size += draft.Size;
+        }
+
+        public BrandTemplate? Use(string id, DateTimeOffset now)
+        {
+            if (!_byId.TryGetValue(id, out var node))
+            {
+                return null;
+            }
+
+            node.Value.LastUsed = now;
+            _byUse.Remove(node);
+            _byUse.AddFirst(node);
+            return node.Value.Brand;
+        }
+
+        /// <summary>Removes the drafts last used before <paramref name="cutoff"/>; true when none is left.</summary>
+        public bool RemoveUsedBefore(DateTimeOffset cutoff)
+        {
+            while (_byUse.Last is { } oldest && oldest.Value.LastUsed <= cutoff)
+            {
+                Remove(oldest);
+            }
+
+            return _byUse.Count == 0;
+        }
+
+        private void Remove(LinkedListNode<Draft> node)
+        {
+            _byUse.Remove(node);
+            _byId.Remove(node.Value.Id);
+            _size -= node.Value.Size;
+        }
+    }
 }
 
 /// <summary>A rendered notification mail: its subject line and its HTML part.</summary>

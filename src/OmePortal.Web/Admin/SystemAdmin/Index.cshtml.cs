@@ -33,9 +33,17 @@ public sealed class IndexModel(
 
     public string? Notice { get; private set; }
 
-    public async Task OnGetAsync(string? created, string? acting, CancellationToken cancellationToken)
+    /// <summary>The system admins (no tenant of their own), each with a link to their account page.</summary>
+    public IReadOnlyList<AdminUser> SystemAdmins { get; private set; } = [];
+
+    public async Task OnGetAsync(string? created, string? acting, string? removed, CancellationToken cancellationToken)
     {
         await LoadAsync(cancellationToken);
+        if (removed is not null)
+        {
+            Notice = text["AccountRemovedNotice", removed];
+        }
+
         var name = created ?? acting;
         if (name is not null && Tenants.FirstOrDefault(t => t.Slug == name) is { } tenant)
         {
@@ -118,6 +126,7 @@ public sealed class IndexModel(
             .Select(g => new { TenantId = g.Key!.Value, Count = g.Count() }).ToDictionaryAsync(x => x.TenantId, x => x.Count, cancellationToken);
         var rows = await db.Tenants.AsNoTracking().OrderBy(t => t.CreatedAt).ThenBy(t => t.Slug)
             .Select(t => new { t.Id, t.Slug, t.Name, t.CreatedAt }).ToListAsync(cancellationToken);
+        SystemAdmins = await db.Users.AsNoTracking().Where(u => u.TenantId == null).OrderBy(u => u.Email).ToListAsync(cancellationToken);
         Tenants = [.. rows.Select(t => new TenantRow(t.Id, t.Slug, t.Name, t.CreatedAt, admins.GetValueOrDefault(t.Id), t.Id == scope.TenantId))];
     }
 

@@ -55,7 +55,7 @@ public sealed class TenantModel(
 
     public int MinimumPasswordLength => options.Value.MinimumPasswordLength;
 
-    public async Task<IActionResult> OnGetAsync(Guid id, string? created, string? domains, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(Guid id, string? created, string? domains, string? removed, CancellationToken cancellationToken)
     {
         if (!await LoadAsync(id, cancellationToken))
         {
@@ -65,6 +65,10 @@ public sealed class TenantModel(
         if (created is not null)
         {
             Notice = text["AdminCreated", created];
+        }
+        else if (removed is not null)
+        {
+            Notice = text["AccountRemovedNotice", removed];
         }
         else if (domains == "saved")
         {
@@ -110,13 +114,14 @@ public sealed class TenantModel(
             return Page();
         }
 
-        var created = await accounts.CreateAsync(Tenant.Id, email, Input.Password);
+        // The system admin knows this password: its owner replaces it at first sign-in.
+        var created = await accounts.CreateAsync(Tenant.Id, email, Input.Password, mustChangePassword: true);
         if (!created.Succeeded)
         {
             foreach (var error in created.Errors)
             {
                 ModelState.AddModelError(error.Code.StartsWith("Password", StringComparison.Ordinal) ? "Input.Password" : "Input.Email",
-                    error.Code.StartsWith("Password", StringComparison.Ordinal) ? text["NewPasswordLabel", MinimumPasswordLength] : text["EmailTaken"]);
+                    error.Code.StartsWith("Password", StringComparison.Ordinal) ? PasswordRules.Message(text, error, MinimumPasswordLength) : text["EmailTaken"]);
             }
 
             return Page();
@@ -161,9 +166,10 @@ public sealed class TenantModel(
         {
             foreach (var validator in users.PasswordValidators)
             {
-                if (!(await validator.ValidateAsync(users, new AdminUser(), Input.Password)).Succeeded)
+                var check = await validator.ValidateAsync(users, new AdminUser(), Input.Password);
+                if (!check.Succeeded)
                 {
-                    ModelState.AddModelError("Input.Password", text["NewPasswordLabel", MinimumPasswordLength]);
+                    ModelState.AddModelError("Input.Password", PasswordRules.Message(text, check.Errors.First(), MinimumPasswordLength));
                     break;
                 }
             }
