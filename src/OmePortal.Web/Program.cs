@@ -1,5 +1,6 @@
 using OmePortal.Web.Admin.Branding;
 using OmePortal.Web.Audit;
+using OmePortal.Web.Home;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Intake;
 using OmePortal.Web.Tenancy;
@@ -20,6 +21,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 }
 
 builder.AddPortalHosting();
+builder.AddHome();
 builder.AddStorage();
 builder.AddAudit();
 builder.AddVault();

@@ -29,7 +29,6 @@ public static class AccessExtensions
         var permitPerMinute = builder.Configuration.GetValue($"{PasscodeOptions.Section}:RequestsPerMinutePerClient", 30);
         builder.Services.AddRateLimiter(o =>
         {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
                 OmePortal.Web.Hosting.ClientAddress.PartitionKey(context),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = permitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));

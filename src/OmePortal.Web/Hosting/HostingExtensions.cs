@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OmePortal.Web.Home;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Tenancy;
 
@@ -57,7 +58,7 @@ public static class HostingExtensions
             app.UseHsts();
         }
 
-        app.UseStatusCodePages();
+        app.UseErrorPages();
         app.UseDevOutboxLoopbackOnly();
         app.Use(async (context, next) =>
         {
