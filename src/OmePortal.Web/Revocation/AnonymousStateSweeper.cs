@@ -1,22 +1,27 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OmePortal.Data;
 using OmePortal.Web.Access;
+using OmePortal.Web.Admin;
 
 namespace OmePortal.Web.Revocation;
 
 /// <summary>Rows one sweep removed, by kind.</summary>
-public sealed record AnonymousStateSwept(int PasscodeChallenges, int Lockouts, int Sessions, int PasskeyChallenges, int ReplySends)
+public sealed record AnonymousStateSwept(int PasscodeChallenges, int Lockouts, int Sessions, int PasskeyChallenges, int ReplySends, int AdminSessions)
 {
-    public int Total => PasscodeChallenges + Lockouts + Sessions + PasskeyChallenges + ReplySends;
+    public int Total => PasscodeChallenges + Lockouts + Sessions + PasskeyChallenges + ReplySends + AdminSessions;
 }
 
 /// <summary>
 /// Removes the state that anyone on the internet can make the portal write without being anybody: passcode
-/// challenges, per-address lockout rows, recipient sessions, passkey ceremonies, and the reply quota counts.
-/// Each row is kept only as long as a decision still reads it, so deleting it changes no answer; run by
+/// challenges, per-address lockout rows, recipient sessions, passkey ceremonies, and the reply quota counts;
+/// and, as they pile up the same way, admin sessions that ended or outlived their absolute lifetime (the
+/// audit log keeps who signed in and out). Each row is kept only as long as a decision still reads it, so
+/// deleting it changes no answer; run by
 /// <see cref="ExpirySweeper"/> on its schedule. Plain set-based deletes: safe on several nodes at once.
 /// </summary>
-public sealed partial class AnonymousStateSweeper(OmePortalDbContext db, TimeProvider time, ILogger<AnonymousStateSweeper> logger)
+public sealed partial class AnonymousStateSweeper(
+    OmePortalDbContext db, TimeProvider time, IOptions<AdminOptions> adminOptions, ILogger<AnonymousStateSweeper> logger)
 {
     /// <summary>
     /// How long a challenge row outlives its expiry: <see cref="Passcodes"/> counts an address's challenges of
@@ -60,15 +65,21 @@ public sealed partial class AnonymousStateSweeper(OmePortalDbContext db, TimePro
             .Where(r => r.SentAt <= quotaCutoff)
             .ExecuteDeleteAsync(cancellationToken);
 
-        var swept = new AnonymousStateSwept(challenges, lockouts, sessions, passkeyChallenges, replySends);
+        // The same tests as AdminSessions.IsLiveAsync.
+        var adminCutoff = now - adminOptions.Value.SessionAbsoluteLifetime;
+        var adminSessions = await db.AdminSessions
+            .Where(s => s.EndedAt != null || s.CreatedAt <= adminCutoff)
+            .ExecuteDeleteAsync(cancellationToken);
+
+        var swept = new AnonymousStateSwept(challenges, lockouts, sessions, passkeyChallenges, replySends, adminSessions);
         if (swept.Total > 0)
         {
-            LogSwept(swept.PasscodeChallenges, swept.Lockouts, swept.Sessions, swept.PasskeyChallenges, swept.ReplySends);
+            LogSwept(swept.PasscodeChallenges, swept.Lockouts, swept.Sessions, swept.PasskeyChallenges, swept.ReplySends, swept.AdminSessions);
         }
 
         return swept;
     }
 
-    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "Removed {Challenges} passcode challenge(s), {Lockouts} lockout row(s), {Sessions} session(s), {PasskeyChallenges} passkey ceremonies and {ReplySends} reply quota row(s).")]
-    private partial void LogSwept(int challenges, int lockouts, int sessions, int passkeyChallenges, int replySends);
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "Removed {Challenges} passcode challenge(s), {Lockouts} lockout row(s), {Sessions} session(s), {PasskeyChallenges} passkey ceremonies, {ReplySends} reply quota row(s) and {AdminSessions} admin session(s).")]
+    private partial void LogSwept(int challenges, int lockouts, int sessions, int passkeyChallenges, int replySends, int adminSessions);
 }

@@ -53,6 +53,16 @@ public abstract class AnonymousStateSweeperTests
         ExpiresAt = expires,
     };
 
+    /// <summary>An admin session row; the admin options' default absolute lifetime is 8 hours.</summary>
+    private static AdminSession AdminSessionRow(Guid adminId, DateTimeOffset created, DateTimeOffset? ended = null) => new()
+    {
+        Id = Guid.NewGuid(),
+        AdminUserId = adminId,
+        CreatedAt = created,
+        LastSeenAt = ended ?? created,
+        EndedAt = ended,
+    };
+
     private static ReplySendRecord ReplySend(DateTimeOffset sentAt, params string[] newRecipients)
     {
         var send = new ReplySendRecord { Id = Guid.NewGuid(), TenantId = Guid.NewGuid(), Address = "bob@example.nl", SessionId = Guid.NewGuid(), SentAt = sentAt };
@@ -73,6 +83,12 @@ public abstract class AnonymousStateSweeperTests
             Challenge("recent@example.nl", now - TimeSpan.FromMinutes(30), tenMinutes),
         };
         var keptSessions = new[] { Session("reader@example.nl", now - TimeSpan.FromHours(1), now - TimeSpan.FromMinutes(2)) };
+        var admin = new AdminUser
+        {
+            Id = Guid.NewGuid(), UserName = "sweep-admin@example.test", NormalizedUserName = "SWEEP-ADMIN@EXAMPLE.TEST",
+            Email = "sweep-admin@example.test", NormalizedEmail = "SWEEP-ADMIN@EXAMPLE.TEST", SecurityStamp = Guid.NewGuid().ToString("N"), CreatedAt = now,
+        };
+        var liveAdminSession = AdminSessionRow(admin.Id, now - TimeSpan.FromHours(7));
         await DbAsync(host, async db =>
         {
             db.PasscodeChallenges.AddRange(keptChallenges);
@@ -98,17 +114,23 @@ public abstract class AnonymousStateSweeperTests
                 Session("expired@example.nl", now - TimeSpan.FromHours(13), now - TimeSpan.FromMinutes(1)));
             db.PasskeyChallenges.AddRange(Ceremony(now + TimeSpan.FromMinutes(4)), Ceremony(now - TimeSpan.FromMinutes(1)), Ceremony(now - TimeSpan.FromDays(3)));
             db.ReplySends.AddRange(ReplySend(now - TimeSpan.FromHours(2), "a@example.com"), ReplySend(now - TimeSpan.FromDays(2), "b@example.com", "c@example.com"));
+            db.Users.Add(admin);
+            db.AdminSessions.AddRange(
+                liveAdminSession,
+                AdminSessionRow(admin.Id, now - TimeSpan.FromHours(1), ended: now - TimeSpan.FromMinutes(5)),
+                AdminSessionRow(admin.Id, now - TimeSpan.FromHours(9)));
             return await db.SaveChangesAsync();
         });
 
         var swept = await host.Services.GetRequiredService<ExpirySweeper>().SweepAnonymousStateAsync(CancellationToken.None);
 
-        Assert.Equal(new AnonymousStateSwept(PasscodeChallenges: 20, Lockouts: 21, Sessions: 3, PasskeyChallenges: 2, ReplySends: 1), swept);
+        Assert.Equal(new AnonymousStateSwept(PasscodeChallenges: 20, Lockouts: 21, Sessions: 3, PasskeyChallenges: 2, ReplySends: 1, AdminSessions: 2), swept);
         Assert.Equal(keptChallenges.Select(c => c.Id).Order(), await DbAsync(host, db => db.PasscodeChallenges.Select(c => c.Id).OrderBy(i => i).ToListAsync()));
         Assert.Equal(["cooling@example.nl", "failing@example.nl", "live@example.nl"], await DbAsync(host, db => db.RecipientLockouts.Select(l => l.Address).OrderBy(a => a).ToListAsync()));
         Assert.Equal([keptSessions[0].Id], await DbAsync(host, db => db.RecipientSessions.Select(s => s.Id).ToListAsync()));
         Assert.Equal(1, await DbAsync(host, db => db.PasskeyChallenges.CountAsync()));
         Assert.Equal(["a@example.com"], await DbAsync(host, db => db.ReplySendRecipients.Select(r => r.Address).ToListAsync()));
+        Assert.Equal([liveAdminSession.Id], await DbAsync(host, db => db.AdminSessions.Select(s => s.Id).ToListAsync()));
 
         // Nothing left to remove: a second sweep changes nothing.
         Assert.Equal(0, (await host.Services.GetRequiredService<ExpirySweeper>().SweepAnonymousStateAsync(CancellationToken.None)).Total);
