@@ -65,5 +65,23 @@ public static class TestEnvironment
         return path;
     }
 
+    /// <summary>The repository's root (where <c>OmePortal.sln</c> is) above the test's own directory, or null.</summary>
+    public static string? TryFindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "OmePortal.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The repository's root (see <see cref="TryFindRepositoryRoot"/>); throws when the tests run outside it.</summary>
+    public static string RepositoryRoot =>
+        TryFindRepositoryRoot() ?? throw new InvalidOperationException($"No OmePortal.sln above {AppContext.BaseDirectory}.");
+
     public static string SamplePath(string name) => Path.Combine(AppContext.BaseDirectory, "samples", name);
 }

@@ -1,6 +1,5 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.RateLimiting;
+using OmePortal.Web.Hosting;
 using OmePortal.Web.Access;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -27,12 +26,7 @@ public static class AccessExtensions
             .AddPolicy(RecipientPolicy, p => p.AddAuthenticationSchemes(RecipientAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
 
         var permitPerMinute = builder.Configuration.GetValue($"{PasscodeOptions.Section}:RequestsPerMinutePerClient", 30);
-        builder.Services.AddRateLimiter(o =>
-        {
-            o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
-                OmePortal.Web.Hosting.ClientAddress.PartitionKey(context),
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = permitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        });
+        builder.Services.AddRateLimiter(o => o.AddPerClientPerMinutePolicy(SignInRateLimit, _ => permitPerMinute));
         return builder;
     }
 }

@@ -1,9 +1,9 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OmePortal.Web.Hosting;
 using OmePortal.Data;
 using OmePortal.Web.Admin;
 using OmePortal.Web.Admin.Passkeys;
@@ -136,9 +136,7 @@ public static class AdminExtensions
         builder.Services.AddScoped<AdminSignInAudit>();
         builder.Services.AddScoped<AuthenticatorEnrolment>();
         builder.Services.AddScoped<AdminPasskeyCeremonies>();
-        builder.Services.AddRateLimiter(o => o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
-            OmePortal.Web.Hosting.ClientAddress.PartitionKey(context),
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = options.SignInRequestsPerMinutePerClient, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
+        builder.Services.AddRateLimiter(o => o.AddPerClientPerMinutePolicy(SignInRateLimit, _ => options.SignInRequestsPerMinutePerClient));
         return builder;
     }
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace OmePortal.Web.Hosting;
 
@@ -15,6 +17,15 @@ public static class ClientAddress
     /// because one IPv6 subscriber usually holds a whole /64 and could otherwise use a fresh address per request.
     /// </summary>
     public static string PartitionKey(HttpContext context) => PartitionKey(context.Connection.RemoteIpAddress);
+
+    /// <summary>
+    /// Adds rate-limit policy <paramref name="name"/>: each client (<see cref="PartitionKey(HttpContext)"/>) gets
+    /// <paramref name="permitsPerMinute"/> requests in a fixed minute, none queued; the rest get 429.
+    /// </summary>
+    public static RateLimiterOptions AddPerClientPerMinutePolicy(this RateLimiterOptions options, string name, Func<HttpContext, int> permitsPerMinute) =>
+        options.AddPolicy(name, context => RateLimitPartition.GetFixedWindowLimiter(
+            PartitionKey(context),
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = permitsPerMinute(context), Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
 
     public static string PartitionKey(IPAddress? address) => ClientOf(address) switch
     {

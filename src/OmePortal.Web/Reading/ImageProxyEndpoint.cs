@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.Security.Claims;
-using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using OmePortal.Web.Hosting;
 using OmePortal.Core.Access;
 using OmePortal.Data;
 using OmePortal.Web.Access;
@@ -44,14 +43,8 @@ public static partial class ImageProxyEndpoint
         builder.Services.AddSingleton<IValidateOptions<ImageProxyOptions>, ImageProxyOptionsValidator>();
         builder.Services.AddSingleton<ImageProxyUrls>();
         builder.Services.AddSingleton<ImageProxyFetcher>();
-        builder.Services.AddRateLimiter(o => o.AddPolicy(RateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
-            Hosting.ClientAddress.PartitionKey(context),
-            _ => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = context.RequestServices.GetRequiredService<IOptions<ImageProxyOptions>>().Value.RequestsPerMinutePerClient,
-                Window = TimeSpan.FromMinutes(1),
-                QueueLimit = 0,
-            })));
+        builder.Services.AddRateLimiter(o => o.AddPerClientPerMinutePolicy(
+            RateLimit, context => context.RequestServices.GetRequiredService<IOptions<ImageProxyOptions>>().Value.RequestsPerMinutePerClient));
         return builder;
     }
 

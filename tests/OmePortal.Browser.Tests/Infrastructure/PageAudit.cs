@@ -38,7 +38,7 @@ public sealed class PageAudit(IPage page, string language, IReadOnlyList<Viewpor
     public static string? ScreenshotDirectory => Environment.GetEnvironmentVariable(ScreenshotsVariable) switch
     {
         null or "" or "0" => null,
-        "1" or "true" => Path.Combine(RepositoryRoot(), "TestResults", "screenshots"),
+        "1" or "true" => Path.Combine(OmePortal.Testing.TestEnvironment.TryFindRepositoryRoot() ?? Directory.GetCurrentDirectory(), "TestResults", "screenshots"),
         var folder => folder,
     };
 
@@ -116,18 +116,5 @@ public sealed class PageAudit(IPage page, string language, IReadOnlyList<Viewpor
         Directory.CreateDirectory(directory);
         var name = new string([.. $"{language}-{label}-{size.Width}x{size.Height}".Select(c => char.IsLetterOrDigit(c) || c is '-' or '.' ? c : '_')]);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "OmePortal.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
     }
 }

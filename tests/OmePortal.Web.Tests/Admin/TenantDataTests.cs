@@ -112,7 +112,7 @@ public abstract partial class TenantDataTests : IAsyncLifetime
     [Fact]
     public void AdminCode_WritesNoTenantFilterOfItsOwn()
     {
-        var web = Path.Combine(RepositoryRoot(), "src", "OmePortal.Web");
+        var web = Path.Combine(TestEnvironment.RepositoryRoot, "src", "OmePortal.Web");
         var files = Directory.EnumerateFiles(Path.Combine(web, "Admin"), "*.cs", SearchOption.AllDirectories)
             .Append(Path.Combine(web, "Rules", "RuleStore.cs"))
             .Where(f => Path.GetFileName(f) != "TenantData.cs")
@@ -221,19 +221,6 @@ public abstract partial class TenantDataTests : IAsyncLifetime
     {
         await using var scope = _host.Services.CreateAsyncScope();
         return await query(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OmePortal.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("OmePortal.sln not found above " + AppContext.BaseDirectory);
     }
 
     /// <summary><c>x.TenantId == something</c>, except a comparison with null.</summary>

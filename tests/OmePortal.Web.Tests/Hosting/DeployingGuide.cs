@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OmePortal.Testing;
 
 namespace OmePortal.Web.Tests.Hosting;
 
@@ -15,22 +16,8 @@ public sealed partial class DeployingGuide
 
     private DeployingGuide(Dictionary<string, string> blocks) => _blocks = blocks;
 
-    /// <summary>The repository's root (where <c>OmePortal.sln</c> is), found from the test's own directory.</summary>
-    public static string RepositoryRoot
-    {
-        get
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "OmePortal.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-
-            throw new InvalidOperationException($"No OmePortal.sln above {AppContext.BaseDirectory}.");
-        }
-    }
+    /// <summary>The repository's root: the guide's commands run there.</summary>
+    public static string RepositoryRoot => TestEnvironment.RepositoryRoot;
 
     public static DeployingGuide Load()
     {
