@@ -112,6 +112,10 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
         if r.get("outcome") in ("Failed", "Error"):
             message = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
             print(f"FAILED {r.get('testName')}: {message.splitlines()[0][:300] if message else '(no message)'}")
+            # A timeout names no step; the frames in the project's own code say which one hung.
+            trace = r.findtext("t:Output/t:ErrorInfo/t:StackTrace", default="", namespaces=ns)
+            for line in [l.strip() for l in trace.splitlines() if "/tests/" in l][:4]:
+                print(f"    {line[:300]}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status
