@@ -3,6 +3,7 @@ using OmePortal.Web.Audit;
 using OmePortal.Web.Home;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Intake;
+using OmePortal.Web.Portal;
 using OmePortal.Web.Tenancy;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -31,6 +32,7 @@ builder.AddNotifications();
 builder.AddSmtpGateway();
 builder.AddRules();
 builder.AddRecipientAccess();
+builder.AddPortal();
 builder.AddPasskeys();
 builder.AddExternalSignIn();
 builder.AddReading();
@@ -53,6 +55,7 @@ app.UseAdmin();
 app.MapHealth();
 app.MapLanguageSwitch();
 app.MapMessagesApi();
+app.MapPortal();
 app.MapReading();
 app.MapReplies();
 app.MapPasskeys();

@@ -54,7 +54,7 @@ public sealed class AccessibilityTests(BrowserFixture browser) : IAsyncLifetime
         await page.WaitForURLAsync(new Regex("/signin/code\\?"));
         await audit.CurrentAsync("passcode page");
         await page.Locator("input[name='Input.Code']").FillAsync("00000000");
-        await page.Locator("main form button[type=submit]").ClickAsync();
+        await page.Locator("main form.passcode-form button[type=submit]").ClickAsync();
         await page.WaitForLoadStateAsync();
         await audit.CurrentAsync("passcode page with a wrong code");
         await page.Locator("input[name='Input.Code']").FillAsync(string.Empty);

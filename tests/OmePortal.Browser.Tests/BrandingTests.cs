@@ -64,8 +64,8 @@ public sealed class BrandingTests(BrowserFixture browser) : IAsyncLifetime
         await Assertions.Expect(linkFrame.Locator("img.brand-logo")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("iframe[data-preview='mail-en']")).ToHaveAttributeAsync("sandbox", string.Empty);
 
-        // So dark a colour makes the portal's own grey text unreadable: the admin is told before saving.
-        await Assertions.Expect(page.Locator("[data-contrast-warning]")).ToHaveCountAsync(1);
+        // So dark a colour takes light text: the admin sees the colours the portal chose by contrast, before saving.
+        await Assertions.Expect(page.Locator("[data-palette]")).ToHaveAttributeAsync("data-on-brand", "#FFFFFF");
 
         // Nothing is stored yet: a message ingested now still has the old brand.
         var before = await PortalApi.IngestAsync(_host, Mails.WithInlineImageAndAttachment("before@example.nl", "Before", Mails.PdfLike(64)));
@@ -93,7 +93,7 @@ public sealed class BrandingTests(BrowserFixture browser) : IAsyncLifetime
         var reader = await readerContext.NewPageAsync();
         await reader.GotoAsync(link);
         await Assertions.Expect(reader.Locator("main")).ToContainTextAsync(PortalText);
-        await Assertions.Expect(reader.Locator("img.brand-logo[src^='data:image/png']")).ToHaveCountAsync(1);
+        await Assertions.Expect(reader.Locator("header img.brand-logo[src^='/brand/']")).ToHaveCountAsync(1);
         var brandBackground = await reader.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).getPropertyValue('--brand-bg').trim()");
         Assert.Equal(Colour, brandBackground, ignoreCase: true);
     }

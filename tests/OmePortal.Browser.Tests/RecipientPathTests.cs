@@ -68,7 +68,7 @@ public sealed class RecipientPathTests(BrowserFixture browser) : IAsyncLifetime
         var progress = await ComposeUpload.SubmitWatchingProgressAsync(context, page);
         Assert.True(progress.SawPartial, $"The progress bar was never seen part-way (values seen: {progress.Describe()}).");
         // The replier is not a recipient of their own reply: the portal takes them back to the original.
-        await page.WaitForURLAsync(new Regex($"/messages/{ingested.Id}\\?sent=1$"));
+        await page.WaitForURLAsync(new Regex($"/messages/{ingested.Id}\\?sent=[0-9a-f-]{{36}}$"));
         Assert.True(progress.Samples.Count(s => s.Visible) >= 2, $"The progress bar should stay visible while uploading ({progress.Describe()}).");
         var replyId = Assert.Single(await PortalData.RepliesToAsync(_host, ingested.Id));
         await watch.AssertCleanAsync(page, canary: null, "the recipient's session");

@@ -8,7 +8,8 @@ namespace OmePortal.Browser.Tests;
 /// <summary>
 /// The message trace and the audit log in the browser: a tenant admin signs in with password + TOTP,
 /// finds a message that a recipient read, opens its trace and the audit log; every page (with and
-/// without filter errors) passes axe-core in English and Dutch at a laptop and a tablet size.
+/// without filter errors) passes axe-core in English and Dutch at a laptop, a tablet and a phone size, where
+/// the tables become one card per row.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class TraceAuditTests(BrowserFixture browser) : IAsyncLifetime
@@ -39,7 +40,8 @@ public sealed class TraceAuditTests(BrowserFixture browser) : IAsyncLifetime
         await using var context = await browser.NewContextAsync(locale: locale, viewport: PageAudit.Desktop, bypassCsp: true);
         var page = await context.NewPageAsync();
         await SignInAsync(page);
-        var audit = new PageAudit(page, language, PageAudit.AdminViewports);
+        // The trace is read on a phone too (an admin called about a message): its tables must fit one.
+        var audit = new PageAudit(page, language, [.. PageAudit.AdminViewports, PageAudit.Phone]);
 
         await audit.VisitAsync("trace search", _host.BaseUrl + "/admin/trace");
         await page.Locator("#recipient").FillAsync("trace-reader");
@@ -51,6 +53,11 @@ public sealed class TraceAuditTests(BrowserFixture browser) : IAsyncLifetime
         await page.WaitForURLAsync(new Regex($"/admin/trace/{message.Id}$"));
         await Assertions.Expect(page.Locator($"tr[data-recipient='{Reader}'] td[data-status='signin']")).ToHaveAttributeAsync("data-value", "passcode");
         await audit.CurrentAsync("message trace");
+        await page.SetViewportSizeAsync(PageAudit.Phone.Width, PageAudit.Phone.Height);
+        var row = page.Locator($"tr[data-recipient='{Reader}']");
+        Assert.Equal("block", await row.EvaluateAsync<string>("r => getComputedStyle(r).display"));
+        Assert.Equal(language == "nl" ? "Aangemeld" : "Signed in", await row.Locator("td[data-status='signin']").EvaluateAsync<string>("c => getComputedStyle(c, '::before').content.replaceAll('\"', '')"));
+        await page.SetViewportSizeAsync(PageAudit.Desktop.Width, PageAudit.Desktop.Height);
         await audit.VisitAsync("trace with a bad date", _host.BaseUrl + "/admin/trace?from=31-12-2026", status: 400);
         await audit.VisitAsync("audit log", _host.BaseUrl + "/admin/audit");
         await audit.VisitAsync("audit log of the message", _host.BaseUrl + $"/admin/audit?message={message.Id}&kind=SignedIn");

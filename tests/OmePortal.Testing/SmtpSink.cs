@@ -43,6 +43,16 @@ public sealed class SmtpSink : IAsyncDisposable
     /// <summary>SHA-256 of the certificate, as the portal's PinnedCertificateSha256 setting takes it.</summary>
     public string CertificateSha256 => Convert.ToHexString(SHA256.HashData(Certificate.RawData));
 
+    /// <summary>Settings that make a portal deliver its notification mail here (STARTTLS, pinned to this certificate).</summary>
+    public Dictionary<string, string?> SmartHostSettings() => new()
+    {
+        ["OmePortal:Notifications:Delivery"] = "SmartHost",
+        ["OmePortal:Notifications:SmartHost:Host"] = "127.0.0.1",
+        ["OmePortal:Notifications:SmartHost:Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["OmePortal:Notifications:SmartHost:Security"] = "StartTls",
+        ["OmePortal:Notifications:SmartHost:PinnedCertificateSha256"] = CertificateSha256,
+    };
+
     public IReadOnlyCollection<MimeMessage> Received => _received;
 
     /// <summary>Every accepted message as it arrived: envelope and the exact DATA bytes (without the final CRLF.CRLF).</summary>

@@ -45,7 +45,8 @@ public abstract record AccessDecision
     /// <summary>Signed in, but not as a recipient of this message (or there is no such message: the same answer).</summary>
     public sealed record NotARecipient : AccessDecision;
 
-    public sealed record Expired(string SenderAddress) : AccessDecision;
+    /// <summary>The message expired at <paramref name="ExpiresAt"/>: the page says when, and whom to ask for it again.</summary>
+    public sealed record Expired(string SenderAddress, DateTimeOffset ExpiresAt) : AccessDecision;
 
     public sealed record Revoked(string SenderAddress) : AccessDecision;
 }

@@ -36,7 +36,7 @@ public static class AccessPolicy
 
         if (message.ExpiresAt is { } expires && expires <= now)
         {
-            return new AccessDecision.Expired(message.SenderAddress);
+            return new AccessDecision.Expired(message.SenderAddress, expires);
         }
 
         if (message.Shredded || recipient.Revoked)

@@ -40,6 +40,7 @@ public static class BrandSerializer
             OtpEnabled = t.OtpEnabled,
             MicrosoftSignInEnabled = t.MicrosoftSignInEnabled,
             NotifyInBothLanguages = t.NotifyInBothLanguages ? true : null,
+            SubjectInNotification = t.SubjectInNotification ? true : null,
             ExpiryDays = t.ExpiryDays,
             Texts = (t.Texts ?? new Dictionary<string, BrandTexts>())
                 .OrderBy(p => p.Key, StringComparer.Ordinal)
@@ -54,6 +55,18 @@ public static class BrandSerializer
     /// </summary>
     /// <exception cref="InvalidDataException">The JSON is malformed, has unknown fields or lacks "name".</exception>
     public static BrandTemplate FromJson(string json, BrandLogo? logo) => Parse(json, source: null).Template with { Logo = logo };
+
+    /// <summary>
+    /// Parses brand.json text as <see cref="FromJson"/> does (without logo bytes) and says whether it names a
+    /// logo file, which a stored template's JSON does exactly when the template has a logo: enough to show the
+    /// logo by URL without loading its bytes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The JSON is malformed, has unknown fields or lacks "name".</exception>
+    public static (BrandTemplate Template, bool NamesLogo) FromJsonNamingLogo(string json)
+    {
+        var (template, logoFile) = Parse(json, source: null);
+        return (template, !string.IsNullOrEmpty(logoFile));
+    }
 
     /// <summary>The file name a logo is stored under next to brand.json: "logo.png", "logo.jpg" or "logo.gif".</summary>
     public static string LogoFileName(BrandLogo logo) => "logo" + logo.FileExtension;
@@ -97,6 +110,7 @@ public static class BrandSerializer
             OtpEnabled = document.OtpEnabled ?? true,
             MicrosoftSignInEnabled = document.MicrosoftSignInEnabled ?? true,
             NotifyInBothLanguages = document.NotifyInBothLanguages ?? false,
+            SubjectInNotification = document.SubjectInNotification ?? false,
             ExpiryDays = document.ExpiryDays ?? 0,
             Texts = texts,
         };
@@ -122,6 +136,10 @@ public static class BrandSerializer
         /// <summary>Written only when on, so brand.json files without the switch stay as they are.</summary>
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public bool? NotifyInBothLanguages { get; set; }
+
+        /// <summary>Written only when on, like <see cref="NotifyInBothLanguages"/>.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public bool? SubjectInNotification { get; set; }
 
         public int? ExpiryDays { get; set; }
 

@@ -36,6 +36,13 @@ public sealed record BrandTemplate
     /// </summary>
     public bool NotifyInBothLanguages { get; init; }
 
+    /// <summary>
+    /// Whether the notification's subject also carries the original message's subject ("Ann Smith: Your
+    /// statement"). Off by default: the subject of a mail travels and rests in the clear, so a tenant turns
+    /// this on only for subjects it does not mind being read outside the portal.
+    /// </summary>
+    public bool SubjectInNotification { get; init; }
+
     /// <summary>Days after which messages sent with this template expire, 0..730; 0 = never.</summary>
     public int ExpiryDays { get; init; }
 
@@ -113,6 +120,7 @@ public sealed record BrandTemplate
             && OtpEnabled == other.OtpEnabled
             && MicrosoftSignInEnabled == other.MicrosoftSignInEnabled
             && NotifyInBothLanguages == other.NotifyInBothLanguages
+            && SubjectInNotification == other.SubjectInNotification
             && ExpiryDays == other.ExpiryDays
             && Equals(Logo, other.Logo)
             && TextsEqual(Texts, other.Texts);
@@ -128,6 +136,7 @@ public sealed record BrandTemplate
         hash.Add(OtpEnabled);
         hash.Add(MicrosoftSignInEnabled);
         hash.Add(NotifyInBothLanguages);
+        hash.Add(SubjectInNotification);
         hash.Add(ExpiryDays);
         hash.Add(Logo);
         hash.Add(Texts?.Count ?? 0);

@@ -31,14 +31,14 @@ internal sealed class BrandedMailLayout
     public const string MonoStack = "Consolas,'Roboto Mono','Courier New',monospace";
 
     /// <summary>The accent used when the brand colour is too light to carry white text.</summary>
-    public const string FallbackAccentColor = "#0F6CBD";
+    public const string FallbackAccentColor = BrandColors.PortalAccent;
 
     /// <summary>The light and dark footer text colours; whichever contrasts more with the brand background is used.</summary>
-    public const string LightText = "#FFFFFF";
-    public const string DarkText = "#111827";
+    public const string LightText = BrandColors.LightText;
+    public const string DarkText = BrandColors.DarkText;
 
     /// <summary>WCAG AA for normal-size text.</summary>
-    public const double MinimumContrast = 4.5;
+    public const double MinimumContrast = BrandColors.MinimumTextContrast;
 
     private const string Font = "font-family:" + FontStack + ";";
     private const int LogoMaxWidth = 240;
@@ -50,7 +50,7 @@ internal sealed class BrandedMailLayout
         BackgroundColor = backgroundColor;
         From = from;
         Logo = logo;
-        AccentColor = ContrastRatio(LightText, backgroundColor) >= MinimumContrast ? backgroundColor : FallbackAccentColor;
+        AccentColor = BrandColors.AccentOnWhite(backgroundColor);
         FooterTextColor = ReadableTextOn(backgroundColor);
     }
 
@@ -60,7 +60,7 @@ internal sealed class BrandedMailLayout
     /// <summary>The brand background, <c>#RRGGBB</c> upper case (white when the brand's value is not a colour).</summary>
     public string BackgroundColor { get; }
 
-    /// <summary>The brand colour where white text on it is readable (AA), else <see cref="FallbackAccentColor"/>.</summary>
+    /// <summary>The accent the portal pages use too (<see cref="BrandColors.AccentOnWhite"/>): white text on it is readable (AA).</summary>
     public string AccentColor { get; }
 
     /// <summary>The footer's text colour on <see cref="BackgroundColor"/>: light or dark, whichever reaches AA.</summary>
@@ -212,37 +212,13 @@ internal sealed class BrandedMailLayout
     /// whichever contrasts more; pure black in the rare middle where neither reaches
     /// <see cref="MinimumContrast"/> (black always does where white does not).
     /// </summary>
-    public static string ReadableTextOn(string background)
-    {
-        var light = ContrastRatio(LightText, background);
-        var dark = ContrastRatio(DarkText, background);
-        if (Math.Max(light, dark) >= MinimumContrast)
-        {
-            return light >= dark ? LightText : DarkText;
-        }
-
-        return "#000000";
-    }
+    public static string ReadableTextOn(string background) => BrandColors.ReadableTextOn(background);
 
     /// <summary>The WCAG 2.x contrast ratio of two <c>#RRGGBB</c> colours, 1 to 21.</summary>
-    public static double ContrastRatio(string a, string b)
-    {
-        var la = RelativeLuminance(a);
-        var lb = RelativeLuminance(b);
-        return (Math.Max(la, lb) + 0.05) / (Math.Min(la, lb) + 0.05);
-    }
+    public static double ContrastRatio(string a, string b) => BrandColors.ContrastRatio(a, b);
 
     /// <summary>The WCAG 2.x relative luminance of a <c>#RRGGBB</c> colour (sRGB channels linearised).</summary>
-    public static double RelativeLuminance(string color)
-    {
-        static double Channel(string hex)
-        {
-            var value = int.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture) / 255.0;
-            return value <= 0.04045 ? value / 12.92 : Math.Pow((value + 0.055) / 1.055, 2.4);
-        }
-
-        return (0.2126 * Channel(color[1..3])) + (0.7152 * Channel(color[3..5])) + (0.0722 * Channel(color[5..7]));
-    }
+    public static double RelativeLuminance(string color) => BrandColors.RelativeLuminance(color);
 
     /// <summary>
     /// HTML-encodes text for element content and quoted attribute values: the five markup characters

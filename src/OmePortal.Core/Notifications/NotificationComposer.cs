@@ -32,6 +32,9 @@ public static class NotificationComposer
     /// <summary>Display names are cut to this many UTF-16 code units.</summary>
     public const int MaxDisplayNameLength = 100;
 
+    /// <summary>Longest original subject a notification's subject carries; a longer one is cut.</summary>
+    public const int MaxSubjectLength = 120;
+
     /// <summary>Builds the notification mail. Throws <see cref="ArgumentException"/> for a bad address or link.</summary>
     /// <remarks>
     /// The mail is in <see cref="NotificationRequest.Language"/> (else the brand's default language); when the
@@ -59,10 +62,11 @@ public static class NotificationComposer
         var privacyUrl = brand.PrivacyStatementUrl is { } url && BrandValidator.CheckHttpsUrl(url) is null
             ? new Uri(url).AbsoluteUri
             : null;
-        var contents = languages.Select(language => ContentIn(language, brand, request.ExpiresAt, senderShort, senderLong)).ToList();
+        var contents = languages.Select(language => ContentIn(language, brand, request.ExpiresAt, senderShort, senderLong, request.SignIn)).ToList();
         var bilingual = contents.Count > 1;
 
-        var subject = string.Join(" / ", contents.Select(c => c.Subject));
+        // The original subject once, after the sentence in every language: "Ann Smith has sent you a protected message: Your statement".
+        var subject = string.Join(" / ", contents.Select(c => c.Subject)) + OriginalSubjectSuffix(brand, request.OriginalSubject);
         var message = layout.NewMessage(recipient, subject, DateTimeOffset.UtcNow);
         message.ReplyTo.Add(sender);
         message.Headers.Add(MessageIdHeader, request.MessageId.ToString("D"));
@@ -101,14 +105,23 @@ public static class NotificationComposer
     /// separator characters removed, runs of white space collapsed, cut to <see cref="MaxDisplayNameLength"/>;
     /// <see langword="null"/> when nothing is left.
     /// </summary>
-    public static string? CleanDisplayName(string? name)
+    public static string? CleanDisplayName(string? name) => CleanSingleLine(name, MaxDisplayNameLength);
+
+    /// <summary>
+    /// ": subject" when the brand puts the original subject in the notification's subject, cleaned as a
+    /// display name is and cut to <see cref="MaxSubjectLength"/> characters; empty otherwise.
+    /// </summary>
+    internal static string OriginalSubjectSuffix(BrandTemplate brand, string? originalSubject) =>
+        brand.SubjectInNotification && CleanSingleLine(originalSubject, MaxSubjectLength) is { } subject ? ": " + subject : string.Empty;
+
+    private static string? CleanSingleLine(string? name, int maxLength)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
             return null;
         }
 
-        var builder = new StringBuilder(Math.Min(name.Length, MaxDisplayNameLength));
+        var builder = new StringBuilder(Math.Min(name.Length, maxLength));
         var pendingSpace = false;
         foreach (var rune in name.EnumerateRunes())
         {
@@ -122,7 +135,7 @@ public static class NotificationComposer
             }
 
             var needed = rune.Utf16SequenceLength + (pendingSpace ? 1 : 0);
-            if (builder.Length + needed > MaxDisplayNameLength)
+            if (builder.Length + needed > maxLength)
             {
                 break;
             }
@@ -146,6 +159,7 @@ public static class NotificationComposer
         string Introduction,
         string ButtonText,
         string EmailText,
+        string? SignInLine,
         string Disclaimer,
         string? ExpiryLine,
         string LinkFallback,
@@ -153,7 +167,7 @@ public static class NotificationComposer
         string AttachmentTitle,
         string AttachmentExplanation);
 
-    private static Content ContentIn(string language, BrandTemplate brand, DateTimeOffset? expiresAt, string senderShort, string senderLong)
+    private static Content ContentIn(string language, BrandTemplate brand, DateTimeOffset? expiresAt, string senderShort, string senderLong, NotificationSignIn? signIn)
     {
         var culture = BrandLanguages.Culture(language);
         string T(string key) => NotificationResources.Get(key, culture);
@@ -167,6 +181,7 @@ public static class NotificationComposer
                 ? button
                 : BrandTemplate.BuiltInTexts(language).ReadButtonText!),
             EmailText: Fill(texts.EmailText),
+            SignInLine: SignInLine(signIn, culture),
             Disclaimer: Fill(texts.DisclaimerText),
             ExpiryLine: expiresAt is { } expires
                 ? T("ExpiryLine").Replace("{date}", expires.UtcDateTime.ToString("f", culture), StringComparison.Ordinal)
@@ -175,6 +190,38 @@ public static class NotificationComposer
             PrivacyLabel: T("PrivacyStatement"),
             AttachmentTitle: T("AttachmentTitle"),
             AttachmentExplanation: T("AttachmentExplanation"));
+    }
+
+    /// <summary>
+    /// "To read it, you confirm that you are the recipient: with a one-time passcode …, or by signing in with …",
+    /// naming only the methods <paramref name="signIn"/> holds; null when it holds none (or is not known).
+    /// </summary>
+    internal static string? SignInLine(NotificationSignIn? signIn, CultureInfo culture)
+    {
+        if (signIn is not { Any: true })
+        {
+            return null;
+        }
+
+        string T(string key) => NotificationResources.Get(key, culture);
+        var ways = new List<string>();
+        if (signIn.Passcode)
+        {
+            ways.Add(T("SignInPasscode"));
+        }
+
+        if (signIn.Microsoft)
+        {
+            ways.Add(T("SignInMicrosoft"));
+        }
+
+        foreach (var provider in signIn.OtherProviders)
+        {
+            ways.Add(T("SignInProvider").Replace("{provider}", SingleLine(provider), StringComparison.Ordinal));
+        }
+
+        var joined = ways.Count == 1 ? ways[0] : string.Join(", ", ways[..^1]) + T("SignInOr") + ways[^1];
+        return T("SignInLine").Replace("{ways}", joined, StringComparison.Ordinal);
     }
 
     private static string CheckLink(Uri link)
@@ -198,6 +245,7 @@ public static class NotificationComposer
             blocks.Add(c.Introduction);
             blocks.Add($"{c.ButtonText}:\n{link}");
             blocks.Add(c.EmailText);
+            blocks.Add(c.SignInLine);
             blocks.Add(c.ExpiryLine);
         }
 
@@ -237,6 +285,11 @@ public static class NotificationComposer
             if (!string.IsNullOrWhiteSpace(c.EmailText))
             {
                 h.Append(BrandedMailLayout.TextRow(Multiline(c.EmailText), language: lang));
+            }
+
+            if (c.SignInLine is not null)
+            {
+                h.Append(BrandedMailLayout.TextRow(E(c.SignInLine), language: lang));
             }
 
             if (c.ExpiryLine is not null)

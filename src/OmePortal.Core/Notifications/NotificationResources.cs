@@ -28,6 +28,11 @@ internal static class NotificationResources
         "Default_ReadButtonText",
         "Default_EmailText",
         "Default_DisclaimerText",
+        "SignInLine",
+        "SignInPasscode",
+        "SignInMicrosoft",
+        "SignInProvider",
+        "SignInOr",
         "Default_PortalText",
     ];
 

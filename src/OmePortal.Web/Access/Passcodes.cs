@@ -76,25 +76,9 @@ public sealed class Passcodes(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.RecipientLockouts.Where(l => l.Address == address)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.ConsecutiveFailures, l => l.ConsecutiveFailures), cancellationToken);
-        var lockout = await db.RecipientLockouts.AsNoTracking().SingleOrDefaultAsync(l => l.Address == address, cancellationToken);
-        if (lockout?.CooldownUntil > now)
+        if (await WaitBeforeNextAsync(address, now, cancellationToken) is { } wait)
         {
-            return new PasscodeStart.Throttled(lockout.CooldownUntil.Value - now);
-        }
-
-        var hourAgo = now.AddHours(-1);
-        var recent = await db.PasscodeChallenges.AsNoTracking()
-            .Where(c => c.Address == address && c.CreatedAt > hourAgo)
-            .Select(c => c.CreatedAt)
-            .ToListAsync(cancellationToken);
-        if (recent.Count > 0 && recent.Max() + Options.ResendInterval > now)
-        {
-            return new PasscodeStart.Throttled(recent.Max() + Options.ResendInterval - now);
-        }
-
-        if (recent.Count >= Options.MaxPerHour)
-        {
-            return new PasscodeStart.Throttled(recent.Min().AddHours(1) - now);
+            return new PasscodeStart.Throttled(wait);
         }
 
         var deliverable = await db.Recipients.AnyAsync(r => r.Address == address && r.RevokedAt == null, cancellationToken);
@@ -140,6 +124,14 @@ public sealed class Passcodes(
 
         return new PasscodeStart.Started(challenge.Id, challenge.ReferenceCode, challenge.ExpiresAt);
     }
+
+    /// <summary>
+    /// How long <paramref name="address"/> must wait before <see cref="StartAsync"/> would send another passcode
+    /// (zero when it may now), so the code page can count down to its "send a new code" button. The same rules
+    /// as <see cref="StartAsync"/> and the same answer for any address, so it reveals no more than asking does.
+    /// </summary>
+    public async Task<TimeSpan> ResendWaitAsync(string address, CancellationToken cancellationToken) =>
+        await WaitBeforeNextAsync(AddressNormalizer.Normalize(address), time.GetUtcNow(), cancellationToken) ?? TimeSpan.Zero;
 
     public async Task<PasscodeCheck> VerifyAsync(Guid challengeId, string? code, CancellationToken cancellationToken)
     {
@@ -241,6 +233,33 @@ public sealed class Passcodes(
         return attempts >= Options.MaxAttemptsPerChallenge
             ? new PasscodeCheck.Dead()
             : new PasscodeCheck.Wrong(Options.MaxAttemptsPerChallenge - attempts);
+    }
+
+    /// <summary>The throttle of <see cref="StartAsync"/>: a cool-down, the resend interval, the hourly cap; null when a passcode may go.</summary>
+    private async Task<TimeSpan?> WaitBeforeNextAsync(string address, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var lockout = await db.RecipientLockouts.AsNoTracking().SingleOrDefaultAsync(l => l.Address == address, cancellationToken);
+        if (lockout?.CooldownUntil > now)
+        {
+            return lockout.CooldownUntil.Value - now;
+        }
+
+        var hourAgo = now.AddHours(-1);
+        var recent = await db.PasscodeChallenges.AsNoTracking()
+            .Where(c => c.Address == address && c.CreatedAt > hourAgo)
+            .Select(c => c.CreatedAt)
+            .ToListAsync(cancellationToken);
+        if (recent.Count > 0 && recent.Max() + Options.ResendInterval > now)
+        {
+            return recent.Max() + Options.ResendInterval - now;
+        }
+
+        if (recent.Count >= Options.MaxPerHour)
+        {
+            return recent.Min().AddHours(1) - now;
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -51,6 +51,9 @@ public sealed record AccessResult
     /// <summary>The sign-in methods the message's brand allows, as the decision read them (none when it loaded no message).</summary>
     public SignInMethods AllowedMethods { get; }
 
+    /// <summary>The stored JSON of the message's brand template, loaded with <see cref="Message"/> (null when that is); the page draws the brand from it (Portal/PageBrand.cs).</summary>
+    public string? TemplateJson { get; internal init; }
+
     /// <summary>The granted decision; throws for any other (callers switch on <see cref="Decision"/> first).</summary>
     public AccessDecision.Granted Granted =>
         Decision as AccessDecision.Granted ?? throw new InvalidOperationException($"The access decision was {Decision.GetType().Name}, not Granted.");
@@ -103,7 +106,10 @@ public sealed class RecipientAccess(OmePortalDbContext db, ExternalProviders pro
             message.Id, message.Protection, message.SenderAddress, message.ExpiresAt, message.WrappedKey is null, AllowedMethods(rows[0].TemplateJson),
             [.. readersRecipientRows.Select(r => new RecipientFacts(r.Id, r.Address, r.RevokedAt != null))]);
         var reader = new SignedInReader(address, SessionMethod(user.RecipientSignInMethod(), message.TenantId));
-        return new AccessResult(AccessPolicy.Decide(facts, reader, time.GetUtcNow()), message, readersRecipientRows, rows[0].OthersInConversation, facts.AllowedMethods);
+        return new AccessResult(AccessPolicy.Decide(facts, reader, time.GetUtcNow()), message, readersRecipientRows, rows[0].OthersInConversation, facts.AllowedMethods)
+        {
+            TemplateJson = rows[0].TemplateJson,
+        };
     }
 
     /// <summary>

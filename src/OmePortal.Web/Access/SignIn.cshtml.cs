@@ -86,7 +86,7 @@ public static class PasscodePages
             case PasscodeStart.Throttled throttled:
                 page.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 page.Response.Headers.RetryAfter = ((int)Math.Ceiling(throttled.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return showError(text["Throttled", (int)Math.Ceiling(throttled.RetryAfter.TotalSeconds)]);
+                return showError(text.Plural("Throttled", (int)Math.Ceiling(throttled.RetryAfter.TotalSeconds)));
             default:
                 throw new System.Diagnostics.UnreachableException();
         }

@@ -129,6 +129,7 @@ public static class AdminExtensions
         });
 
         builder.Services.AddScoped<AdminScope>();
+        builder.Services.AddScoped<SetupChecklist>();
         builder.Services.AddScoped<AdminAccounts>();
         builder.Services.AddScoped<AdminSessions>();
         builder.Services.AddScoped<AdminLifecycle>();

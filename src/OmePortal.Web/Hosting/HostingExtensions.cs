@@ -22,7 +22,6 @@ public static class HostingExtensions
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddSingleton<PortalInitializer>();
         builder.Services.AddSingleton<TenantProvisioner>();
-        builder.Services.AddScoped<OmePortal.Web.Portal.RecipientLinks>();
         builder.Services.AddSingleton<OmePortal.Web.DevOutbox.DevOutboxReader>();
         // No ResourcesPath: resource names then equal the anchor types' full names; each feature keeps its
         // strings beside its code (Access/AccessResource.resx for OmePortal.Web.Access.AccessResource).

@@ -1,13 +1,17 @@
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OmePortal.Core.Branding;
+using OmePortal.Core.Mime;
 using OmePortal.Core.Notifications;
 using OmePortal.Core.Vault;
 using OmePortal.Data;
 using OmePortal.Web.Access;
+using OmePortal.Web.Access.External;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
+using OmePortal.Web.Portal;
 using OmePortal.Web.Vault;
 
 namespace OmePortal.Web.Notifications;
@@ -25,6 +29,7 @@ public sealed partial class NotificationDispatcher(
     PublicUrls urls,
     MasterKeyHolder master,
     RecipientLanguages languages,
+    ExternalProviders providers,
     Readiness readiness,
     IOptions<NotificationOptions> options,
     TimeProvider time,
@@ -172,17 +177,44 @@ public sealed partial class NotificationDispatcher(
         var language = mail.Language
             ?? await languages.RememberedAsync(db, mail.ToAddress, cancellationToken)
             ?? await ContentLanguageAsync(db, vault, message, cancellationToken);
+        var (senderName, subject) = await SenderNameAndSubjectAsync(vault, db, message, cancellationToken);
         return (NotificationComposer.Compose(new NotificationRequest(
             brand,
             Language: language,
             RecipientAddress: mail.ToAddress,
             SenderAddress: message.SenderAddress,
-            SenderName: null,
+            SenderName: senderName,
             Link: new Uri(urls.RecipientLink(token)),
             ExpiresAt: message.ExpiresAt,
             FromAddress: options.Value.FromAddress,
             FromName: options.Value.FromName,
-            MessageId: message.Id)), message.Id);
+            MessageId: message.Id,
+            SignIn: SignInOffer.For(brand, message.TenantId, providers).ForMail(),
+            OriginalSubject: brand.SubjectInNotification ? subject : null)), message.Id);
+    }
+
+    /// <summary>
+    /// The sender's display name (the From mailbox that is the envelope sender, else the first) and the subject,
+    /// from the sealed summary on the row: the notification names the person, not only the address. Both are
+    /// null for a message stored before summaries were kept on the row.
+    /// </summary>
+    private static async Task<(string? SenderName, string? Subject)> SenderNameAndSubjectAsync(MessageVault vault, OmePortalDbContext db, MessageRecord message, CancellationToken cancellationToken)
+    {
+        if (await vault.OpenSummaryAsync(db, message, cancellationToken) is not { } summary)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var model = RenderModelSerializer.DeserializeSummary(summary);
+            var from = model.From.FirstOrDefault(f => string.Equals(f.Address, message.SenderAddress, StringComparison.OrdinalIgnoreCase)) ?? model.From.FirstOrDefault();
+            return (from?.Name, model.Subject);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(summary);
+        }
     }
 
     /// <summary>

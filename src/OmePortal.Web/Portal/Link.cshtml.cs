@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Localization;
 using OmePortal.Core.Branding;
 using OmePortal.Web.Access;
+using OmePortal.Web.Access.External;
 
 namespace OmePortal.Web.Portal;
 
@@ -13,7 +14,7 @@ namespace OmePortal.Web.Portal;
 /// so mail scanners and link previews cannot burn anything. The passcode is sent on a deliberate POST.
 /// </summary>
 [EnableRateLimiting(AccessExtensions.SignInRateLimit)]
-public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, IStringLocalizer<AccessResource> text) : PageModel
+public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, PageBrands brands, ExternalProviders providers, IStringLocalizer<AccessResource> text) : PageModel
 {
     public LinkState State { get; private set; }
 
@@ -27,9 +28,15 @@ public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, IString
 
     public BrandTexts? Texts { get; private set; }
 
-    public string? LogoDataUri { get; private set; }
+    /// <summary>The ways in this message really has (what the brand allows and the portal has configured).</summary>
+    public SignInOffer SignInMethods { get; private set; } = new(false, []);
 
     public DateTimeOffset? ExpiresAt { get; private set; }
+
+    /// <summary>The expiry of an expired message as the page shows it (the long date, in UTC, in the page's language).</summary>
+    public string? ExpiredOn => State == LinkState.Expired && ExpiresAt is { } expires
+        ? expires.UtcDateTime.ToString("D", CultureInfo.CurrentUICulture)
+        : null;
 
     public string? Error { get; private set; }
 
@@ -77,17 +84,15 @@ public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, IString
                 RecipientAddress = found.Recipient.Address;
                 SignedInAs = User.RecipientAddress();
                 ExpiresAt = found.Message.ExpiresAt;
-                Brand = BrandSerializer.FromJson(found.Template.Json, null);
+                Brand = brands.ForLink(found).Template;
                 Texts = Brand.TextsFor(CultureInfo.CurrentUICulture.TwoLetterISOLanguageName);
-                if (found.Template.Logo is { } logo && found.Template.LogoContentType is { } type)
-                {
-                    LogoDataUri = $"data:{type};base64,{Convert.ToBase64String(logo)}";
-                }
+                SignInMethods = SignInOffer.For(Brand, found.Message.TenantId, providers);
 
                 break;
             case LinkLookup.Expired expired:
                 State = LinkState.Expired;
                 SenderAddress = expired.SenderAddress;
+                ExpiresAt = expired.ExpiresAt;
                 Response.StatusCode = StatusCodes.Status410Gone;
                 break;
             case LinkLookup.Revoked revoked:
@@ -101,6 +106,8 @@ public sealed class LinkModel(RecipientLinks links, Passcodes passcodes, IString
                 break;
         }
 
+        // The holder of the link sees the message's brand on every state of its page (Portal/PageBrand.cs).
+        this.ShowBrand(brands.ForLink(lookup));
         return lookup;
     }
 }

@@ -13,7 +13,7 @@ namespace OmePortal.Web.Reading;
 /// Downloads one attachment, streamed and decoded straight out of the decrypted original (never
 /// buffered whole). Do-Not-Forward messages are refused here, on the server, whatever the page showed.
 /// </summary>
-public sealed class AttachmentModel(RecipientAccess access, MessageReader reader, AuditLog audit) : PageModel
+public sealed class AttachmentModel(RecipientAccess access, MessageReader reader, AuditLog audit, OmePortal.Web.Portal.PageBrands brands) : PageModel
 {
     public Unavailable Refusal { get; private set; } = new(UnavailableKind.NotFound);
 
@@ -21,6 +21,7 @@ public sealed class AttachmentModel(RecipientAccess access, MessageReader reader
     {
         ReadingHeaders.NoStore(Response);
         var result = await access.DecideAsync(id, User, cancellationToken);
+        OmePortal.Web.Portal.PageBrandViewData.ShowBrand(this, brands.ForReader(result));
         switch (result.Decision)
         {
             case AccessDecision.Granted { Protection: ProtectionLevel.DoNotForward }:

@@ -33,6 +33,31 @@ public static class BodyDocument
 
     private const string NoPrintStyle = "@media print{body{display:none}}";
 
+    /// <summary>
+    /// The portal's only script in the frame: it reports the document's height to the message page, so
+    /// the frame can be as tall as the mail (docs/ARCHITECTURE.md §8). The frame's policy allows exactly
+    /// this text by its hash (<see cref="ReadingHeaders.BodyFramePolicy"/>), so nothing from the mail runs
+    /// beside it. It sits in the head, before the mail, so no markup of the mail can wrap or reorder it.
+    /// The height is the only thing it sends; the page accepts it only from this frame and clamps it.
+    /// </summary>
+    /// <remarks>
+    /// Below the frame's own height the document's height (the root's box) is taken, so a short mail
+    /// shrinks the frame; above it, the scroll height, which also counts content that overflows a box
+    /// of fixed height. A sideways scroll bar (wide mail on a phone) is added, so it never covers text.
+    /// The page may have missed a report sent before its own script ran; it asks again by a message,
+    /// and any message from the parent only triggers a fresh report (its content is never read).
+    /// The target origin is "*" because an opaque origin cannot name its parent's; what goes out is a number.
+    /// </remarks>
+    public const string FrameScript =
+        "(function(){var last=0;function report(){var d=document.documentElement;" +
+        "var h=d.scrollHeight>d.clientHeight+1?d.scrollHeight:d.getBoundingClientRect().height;" +
+        "h=Math.ceil(h+Math.max(0,innerHeight-d.clientHeight));" +
+        "if(h!==last){last=h;parent.postMessage({omeFrameHeight:h},\"*\");}}" +
+        "addEventListener(\"message\",function(e){if(e.source===parent){last=0;report();}});" +
+        "document.addEventListener(\"DOMContentLoaded\",function(){report();" +
+        "if(window.ResizeObserver){new ResizeObserver(report).observe(document.documentElement);}});" +
+        "addEventListener(\"load\",report);addEventListener(\"resize\",report);})();";
+
     /// <summary>True when <paramref name="entry"/> is shown in the body, and so may be served through the inline-image URL.</summary>
     /// <remarks>
     /// Only a raster image that the sanitised HTML references by <c>cid:</c> (<see cref="AttachmentEntry.IsInline"/>).
@@ -100,7 +125,8 @@ public static class BodyDocument
             .Append("<meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<title>").Append(Escape(model.Subject ?? string.Empty)).Append("</title>")
-            .Append("<style>").Append(Style).Append(protection == ProtectionLevel.DoNotForward ? NoPrintStyle : string.Empty).Append("</style></head><body>");
+            .Append("<style>").Append(Style).Append(protection == ProtectionLevel.DoNotForward ? NoPrintStyle : string.Empty).Append("</style>")
+            .Append("<script>").Append(FrameScript).Append("</script></head><body>");
         const string Tail = "</body></html>";
 
         if (htmlUtf8 is { } utf8)

@@ -12,7 +12,7 @@ namespace OmePortal.Web.Reading;
 /// The message page: headers, the sandboxed body frame, attachments, actions and the thread. Asks
 /// <see cref="RecipientAccess"/> first and shows nothing of the message for any answer but Granted.
 /// </summary>
-public sealed class MessageModel(RecipientAccess access, MessageReader reader) : PageModel
+public sealed class MessageModel(RecipientAccess access, MessageReader reader, OmePortal.Web.Portal.PageBrands brands) : PageModel
 {
     public Unavailable? Refusal { get; private set; }
 
@@ -31,12 +31,16 @@ public sealed class MessageModel(RecipientAccess access, MessageReader reader) :
     public IReadOnlyList<AttachmentEntry> Files =>
         Message is null ? [] : [.. Message.Model.Attachments.Where(a => !BodyDocument.IsInlineImage(a, Message.Access.Protection))];
 
+    /// <summary>How many files "download all" puts in its zip (<see cref="AttachmentsZipModel.Files"/>).</summary>
+    public int DownloadableFiles => Message is null ? 0 : AttachmentsZipModel.Files(Message.Model, Message.Access.Protection).Count();
+
     public string BodyUrl => $"/messages/{Message!.Record.Id}/body" + (ShowImages ? "?images=1" : string.Empty);
 
     public async Task<IActionResult> OnGetAsync(Guid id, string? images, CancellationToken cancellationToken)
     {
         ReadingHeaders.NoStore(Response);
         var result = await access.DecideAsync(id, User, cancellationToken);
+        OmePortal.Web.Portal.PageBrandViewData.ShowBrand(this, brands.ForReader(result));
         switch (result.Decision)
         {
             case AccessDecision.Granted:

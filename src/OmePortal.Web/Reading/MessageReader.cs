@@ -49,7 +49,8 @@ public sealed record ListedMessage(
     string SenderAddress,
     string? SenderName,
     string? Subject,
-    ProtectionLevel Protection);
+    ProtectionLevel Protection,
+    DateTimeOffset? ExpiresAt = null);
 
 /// <summary>What <see cref="MessageReader.ConversationAsync"/> found.</summary>
 public sealed record Conversation(IReadOnlyList<ListedMessage> Thread, IReadOnlyList<Guid> SentByReader);
@@ -276,7 +277,7 @@ public sealed class MessageReader(OmePortalDbContext db, MessageVault vault, Rec
             }
 
             var from = model?.From.FirstOrDefault();
-            listed.Add(new ListedMessage(m.Id, state.Value, read, m.ReceivedAt, from?.Address ?? m.SenderAddress, from?.Name, model?.Subject, m.Protection));
+            listed.Add(new ListedMessage(m.Id, state.Value, read, m.ReceivedAt, from?.Address ?? m.SenderAddress, from?.Name, model?.Subject, m.Protection, m.ExpiresAt));
         }
 
         return listed;

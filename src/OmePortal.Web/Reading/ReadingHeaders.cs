@@ -17,14 +17,27 @@ public static class ReadingHeaders
     }
 
     /// <summary>
-    /// The body frame's own policy: no script, sandboxed, and no fetch from anywhere but the portal, also
-    /// when the reader asked for remote images (they come through the image proxy, ImageProxyEndpoint).
+    /// The body frame's own policy: sandboxed, no fetch from anywhere but the portal (also when the reader
+    /// asked for remote images: they come through the image proxy, ImageProxyEndpoint), and no script but
+    /// the portal's height report (<see cref="BodyDocument.FrameScript"/>), allowed by its hash. A hash and
+    /// not a nonce: the script never changes, so nothing is drawn per response, and no markup of the mail
+    /// can borrow an allowance that is bound to the script's exact text. Event-handler attributes,
+    /// <c>javascript:</c> URLs and any other script of the mail stay refused.
     /// </summary>
-    public const string BodyFramePolicy =
-        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox";
+    public static readonly string BodyFramePolicy =
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src '" + ScriptHash(BodyDocument.FrameScript) + "'; "
+        + "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox";
 
-    /// <summary>The sandbox tokens of the iframe element: links open in a new tab (outside the sandbox); nothing else.</summary>
-    public const string FrameSandbox = "allow-popups allow-popups-to-escape-sandbox";
+    /// <summary>
+    /// The sandbox tokens of the iframe element: links open in a new tab (outside the sandbox), and the
+    /// height report may run. Never <c>allow-same-origin</c>: the frame stays an opaque origin, so even a
+    /// script that ran there could not reach the page, its cookies or the portal's endpoints as the reader.
+    /// </summary>
+    public const string FrameSandbox = "allow-scripts allow-popups allow-popups-to-escape-sandbox";
+
+    /// <summary>The CSP source expression of an inline script: <c>sha256-</c> and the Base64 of its UTF-8 bytes' SHA-256.</summary>
+    public static string ScriptHash(string script) =>
+        "sha256-" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(script)));
 
     public static void BodyFrame(HttpResponse response)
     {

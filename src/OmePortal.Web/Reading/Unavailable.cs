@@ -20,15 +20,17 @@ public enum UnavailableKind
 /// <param name="SenderAddress">Who to ask (expired, revoked); null otherwise.</param>
 /// <param name="MessageId">The message to go back to (download refused) or to sign in again for (other sign-in); null otherwise.</param>
 /// <param name="AllowedMethods">The sign-in methods the message allows (other sign-in); none otherwise.</param>
-public sealed record Unavailable(UnavailableKind Kind, string? SenderAddress = null, Guid? MessageId = null, SignInMethods AllowedMethods = SignInMethods.None)
+/// <param name="ExpiresAt">When the message expired (expired); null otherwise.</param>
+public sealed record Unavailable(UnavailableKind Kind, string? SenderAddress = null, Guid? MessageId = null, SignInMethods AllowedMethods = SignInMethods.None, DateTimeOffset? ExpiresAt = null)
 {
     /// <summary>
     /// The page for a refused access decision about message <paramref name="messageId"/>: expired and revoked
-    /// name the sender, "sign in another way" lists the allowed methods, everything else is "not found".
+    /// name the sender (only a recipient of the message gets these decisions; a stranger gets "not found"),
+    /// expired says when, "sign in another way" lists the allowed methods, everything else is "not found".
     /// </summary>
     public static Unavailable For(AccessDecision decision, Guid messageId) => decision switch
     {
-        AccessDecision.Expired expired => new Unavailable(UnavailableKind.Expired, expired.SenderAddress),
+        AccessDecision.Expired expired => new Unavailable(UnavailableKind.Expired, expired.SenderAddress, ExpiresAt: expired.ExpiresAt),
         AccessDecision.Revoked revoked => new Unavailable(UnavailableKind.Revoked, revoked.SenderAddress),
         AccessDecision.NeedsOtherSignIn other => new Unavailable(UnavailableKind.NeedsOtherSignIn, MessageId: messageId, AllowedMethods: other.Allowed),
         _ => new Unavailable(UnavailableKind.NotFound),

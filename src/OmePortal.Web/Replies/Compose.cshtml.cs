@@ -48,8 +48,8 @@ public sealed record FieldError(string Field, string Message);
 /// The POST body is read as a stream by <see cref="ReplyFormReader"/>, which validates the
 /// antiforgery token from the form's first field before any upload is read; hence the automatic
 /// antiforgery filter and form model binding (which would buffer the uploads to disk) are off here.
-/// After sending, the replier (who is not a recipient of their own reply) goes back to the original
-/// with <c>?sent=1</c>.
+/// After sending, the replier (who is not a recipient of their own reply) goes back to the original,
+/// which confirms whom it was sent to (<see cref="SentConfirmation"/>): POST-redirect-GET, so a refresh never sends again.
 /// </remarks>
 [Authorize(Policy = AccessExtensions.RecipientPolicy)]
 [IgnoreAntiforgeryToken]
@@ -60,7 +60,8 @@ public sealed class ComposeModel(
     ReplyComposer composer,
     ReplyFormReader forms,
     IOptions<RepliesOptions> options,
-    IStringLocalizer<RepliesResource> text) : PageModel
+    IStringLocalizer<RepliesResource> text,
+    OmePortal.Web.Portal.PageBrands brands) : PageModel
 {
     public ComposeState State { get; private set; } = ComposeState.Form;
 
@@ -168,8 +169,8 @@ public sealed class ComposeModel(
         var texts = Texts();
         switch (await composer.SendAsync(opened, Plan!, Body, texts, form.Uploads, SessionId(), cancellationToken))
         {
-            case ReplySendResult.Sent:
-                Response.Headers.Location = $"{MessageUrl}?sent=1";
+            case ReplySendResult.Sent sent:
+                Response.Headers.Location = MessageUrl + SentConfirmation.Query(sent.MessageId, Mode == ReplyMode.Forward);
                 return new StatusCodeResult(StatusCodes.Status303SeeOther);
             case ReplySendResult.TooLarge tooLarge:
                 Errors.Add(new FieldError(ReplyFormReader.AttachmentsField, text["ErrorMessageTooLarge", FormatSize(tooLarge.MaxBytes)]));
@@ -206,6 +207,7 @@ public sealed class ComposeModel(
         MessageId = id;
         Mode = mode;
         var result = await access.DecideAsync(id, User, HttpContext.RequestAborted);
+        OmePortal.Web.Portal.PageBrandViewData.ShowBrand(this, brands.ForReader(result));
         var decision = result.Decision;
         switch (decision)
         {

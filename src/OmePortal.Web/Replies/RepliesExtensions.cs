@@ -11,6 +11,7 @@ public static class RepliesExtensions
         builder.Services.AddScoped<ReplyComposer>();
         builder.Services.AddScoped<ReplyQuotas>();
         builder.Services.AddScoped<ReplyFormReader>();
+        builder.Services.AddScoped<SentItems>();
         return builder;
     }
 

@@ -12,9 +12,6 @@ public sealed record SentMessage(Guid MessageId, string? Subject, DateTimeOffset
     public bool Revocable => StillReading > 0 && !Shredded;
 }
 
-/// <summary>The sender-revocation links of a message page: the reader's own messages there, and the reader.</summary>
-public sealed record SenderRevokeLinks(IReadOnlyCollection<Guid> Candidates, string Address);
-
 /// <summary>
 /// The sender's side of revocation (as OME offers Outlook senders): a portal user whose verified
 /// address is the message's <see cref="MessageRecord.SenderAddress"/> may revoke it for everyone. The
@@ -23,34 +20,6 @@ public sealed record SenderRevokeLinks(IReadOnlyCollection<Guid> Candidates, str
 /// </summary>
 public sealed class SenderRevocation(OmePortalDbContext db, MessageRevocation revocation, MessageVault vault)
 {
-    private const int ConversationLimit = 10;
-
-    /// <summary>
-    /// Of <paramref name="candidates"/> (the messages of a conversation that the reader sent, as
-    /// <see cref="Reading.MessageReader.ConversationAsync"/> found them), those that <paramref name="address"/>
-    /// did send and someone can still read, newest first. No candidates, no query: the usual case.
-    /// </summary>
-    public async Task<IReadOnlyList<SentMessage>> RevocableAsync(IReadOnlyCollection<Guid> candidates, string address, CancellationToken cancellationToken)
-    {
-        if (candidates.Count == 0)
-        {
-            return [];
-        }
-
-        var sender = AddressNormalizer.Normalize(address);
-        var rows = await Query(db.Messages.Where(m => candidates.Contains(m.Id) && m.SenderAddress == sender && m.WrappedKey != null)
-                .OrderByDescending(m => m.ReceivedAt)
-                .Take(ConversationLimit))
-            .ToListAsync(cancellationToken);
-        var sent = new List<SentMessage>(rows.Count);
-        foreach (var row in rows.Where(r => r.StillReading > 0))
-        {
-            sent.Add(await ToSentAsync(row, cancellationToken));
-        }
-
-        return sent;
-    }
-
     /// <summary>The message if <paramref name="address"/> is its sender; else null (whoever else asks).</summary>
     public async Task<(SentMessage Message, Guid TenantId)?> FindAsync(Guid messageId, string address, CancellationToken cancellationToken)
     {

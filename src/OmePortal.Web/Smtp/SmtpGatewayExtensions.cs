@@ -20,6 +20,7 @@ public static class SmtpGatewayExtensions
         builder.Services.AddSingleton<SmtpMessageStore>();
         builder.Services.AddSingleton<SmtpGatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SmtpGatewayService>());
+        builder.Services.AddSingleton<ISmtpGatewayCertificate>(sp => sp.GetRequiredService<SmtpGatewayService>());
         return builder;
     }
 }

@@ -18,7 +18,7 @@ namespace OmePortal.Web.Smtp;
 /// listening (then tells <see cref="Readiness"/>) and fails the host if it cannot bind; stopping stops
 /// accepting, gives sessions in flight a moment to finish, then cancels whatever is left.
 /// </summary>
-internal sealed class SmtpGatewayService : IHostedService, IDisposable
+internal sealed class SmtpGatewayService : IHostedService, ISmtpGatewayCertificate, IDisposable
 {
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
 
@@ -42,6 +42,9 @@ internal sealed class SmtpGatewayService : IHostedService, IDisposable
     private X509Certificate2? _certificate;
     private int _disposed;
     private int _stopped;
+
+    /// <summary>The STARTTLS certificate in use once started; null while stopped or disabled.</summary>
+    public X509Certificate2? Certificate => _certificate;
 
     public SmtpGatewayService(
         IOptions<SmtpGatewayOptions> options,

@@ -34,6 +34,9 @@ public sealed class PageAudit(IPage page, string language, IReadOnlyList<Viewpor
 
     public IReadOnlyList<string> Checked => _checked;
 
+    /// <summary>Where this audit saves its screenshots: <see cref="ScreenshotDirectory"/> unless a test always wants them somewhere.</summary>
+    public string? Screenshots { get; init; } = ScreenshotDirectory;
+
     /// <summary>Where screenshots go, or null when none were asked for.</summary>
     public static string? ScreenshotDirectory => Environment.GetEnvironmentVariable(ScreenshotsVariable) switch
     {
@@ -108,7 +111,7 @@ public sealed class PageAudit(IPage page, string language, IReadOnlyList<Viewpor
 
     private async Task ScreenshotAsync(string label, ViewportSize size)
     {
-        if (ScreenshotDirectory is not { } directory)
+        if (Screenshots is not { } directory)
         {
             return;
         }

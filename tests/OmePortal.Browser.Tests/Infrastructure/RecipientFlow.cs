@@ -36,7 +36,7 @@ public static partial class RecipientFlow
         var code = await Outbox.WaitForPasscodeAsync(host, address, reference);
         Assert.Matches("^[0-9]{8}$", code);
         await page.Locator("input[name='Input.Code']").FillAsync(code);
-        await page.Locator("main form button[type=submit]").ClickAsync();
+        await page.Locator("main form.passcode-form button[type=submit]").ClickAsync();
         return code;
     }
 

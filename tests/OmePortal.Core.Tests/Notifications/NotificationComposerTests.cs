@@ -96,6 +96,26 @@ public sealed class NotificationComposerTests
     private static string Href(Uri link) => $"href=\"{link.AbsoluteUri.Replace("&", "&amp;", StringComparison.Ordinal)}\"";
 
     [Fact]
+    public void OriginalSubject_IsInTheMailSubject_OnlyWhenTheBrandSaysSo()
+    {
+        var original = "Your annual statement\r\n\u202E2026";
+        var off = ComposeAndParse(Request() with { OriginalSubject = original }).Message;
+        Assert.Equal("Alice Example has sent you a protected message", off.Subject);
+        Assert.DoesNotContain("annual", ComposeAndParse(Request() with { OriginalSubject = original }).Raw, StringComparison.Ordinal);
+
+        var brand = DefaultBrand with { SubjectInNotification = true };
+        var on = ComposeAndParse(Request(brand: brand) with { OriginalSubject = original }).Message;
+        Assert.Equal("Alice Example has sent you a protected message: Your annual statement 2026", on.Subject);
+
+        var bilingual = ComposeAndParse(Request(brand: brand with { NotifyInBothLanguages = true }, language: "nl") with { OriginalSubject = "Jaaroverzicht" }).Message;
+        Assert.Equal("Alice Example heeft u een beveiligd bericht gestuurd / Alice Example has sent you a protected message: Jaaroverzicht", bilingual.Subject);
+
+        var cut = ComposeAndParse(Request(brand: brand) with { OriginalSubject = new string('x', 500) }).Message;
+        Assert.EndsWith(": " + new string('x', NotificationComposer.MaxSubjectLength), cut.Subject, StringComparison.Ordinal);
+        Assert.Equal("Alice Example has sent you a protected message", ComposeAndParse(Request(brand: brand) with { OriginalSubject = " \t " }).Message.Subject);
+    }
+
+    [Fact]
     public void English_HasTheStructure_TextsAndLinkEverywhere()
     {
         var (message, _) = ComposeAndParse(Request());
@@ -218,10 +238,11 @@ public sealed class NotificationComposerTests
     [Fact]
     public void Subject_NamesOnlyTheSender_AndTheRequestCarriesNoMessageContent()
     {
-        // The request has no field through which a message's subject or body could reach the mail.
+        // No field through which a message's body could reach the mail; the subject only through OriginalSubject,
+        // which the brand must switch on (OriginalSubject_IsInTheMailSubject_OnlyWhenTheBrandSaysSo).
         var fields = typeof(NotificationRequest).GetProperties().Select(p => p.Name).Order().ToArray();
         Assert.Equal(
-            new[] { "Brand", "ExpiresAt", "FromAddress", "FromName", "Language", "Link", "MessageId", "RecipientAddress", "SenderAddress", "SenderName" },
+            new[] { "Brand", "ExpiresAt", "FromAddress", "FromName", "Language", "Link", "MessageId", "OriginalSubject", "RecipientAddress", "SenderAddress", "SenderName", "SignIn" },
             fields);
 
         Assert.Equal("Alice Example has sent you a protected message", NotificationComposer.Compose(Request()).Subject);

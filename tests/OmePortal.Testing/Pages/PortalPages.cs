@@ -38,8 +38,20 @@ public sealed partial class PasscodePage(HtmlPage page) : HtmlPage(page)
     /// <summary>The error of a wrong or expired code, or null.</summary>
     public string? Error => Text("#code-error");
 
-    /// <summary>The challenge is spent (too many tries or expired): the page offers only a new code.</summary>
-    public bool IsDead => Find("form input[name='Input.Code']") is null && Find("a.button[href^='/signin']") is not null;
+    /// <summary>The challenge is spent (too many tries or expired): the page offers only a new code (for the same address, or through /signin when it knows none).</summary>
+    public bool IsDead => Find("form input[name='Input.Code']") is null && (Find("form.resend-form") is not null || Find("a.button[href^='/signin']") is not null);
+
+    /// <summary>The "send me a new code" form (posts to <c>?handler=Resend</c>), or null.</summary>
+    public string? ResendAction => Attribute("form.resend-form", "action");
+
+    /// <summary>The wait before a new code may be asked for, in seconds, as the page states it for its countdown; null when there is none.</summary>
+    public int? ResendWaitSeconds => Attribute("[data-countdown]", "data-countdown") is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>The "check your spam folder" help with the passcode mail's sender, or null.</summary>
+    public string? NoMailHelp => Text(".no-mail-help");
+
+    /// <summary>The paragraphs of the card, trimmed (the dead page names the address a new code goes to).</summary>
+    public IReadOnlyList<string> Paragraphs => Texts(".card p");
 
     [GeneratedRegex("[A-Z2-9]{6}$")]
     private static partial Regex ReferenceAtEnd();
@@ -157,9 +169,7 @@ public sealed partial class BrandingEditPage(HtmlPage page) : HtmlPage(page)
     /// <summary>The logo field's error (empty when none).</summary>
     public string? LogoError => FieldError("Logo-error");
 
-    public bool ShowsContrastWarning => Find("[data-contrast-warning]") is not null;
-
-    /// <summary>The preview frames: source, kind (mail or link) and language.</summary>
+    /// <summary>The preview frames: source, kind (mail, link, code or message) and language.</summary>
     public IReadOnlyList<BrandPreview> Previews =>
     [
         .. FindAll("iframe.brand-preview-frame").Select(f => f.GetAttribute("src")!)
@@ -168,7 +178,7 @@ public sealed partial class BrandingEditPage(HtmlPage page) : HtmlPage(page)
             .Select(m => new BrandPreview(m.Value, m.Groups["kind"].Value, m.Groups["lang"].Value)),
     ];
 
-    [GeneratedRegex("^/admin/branding/preview/[0-9a-f]{32}/(?<kind>mail|link)/(?<lang>en|nl)(?:\\?.*)?$")]
+    [GeneratedRegex("^/admin/branding/preview/[0-9a-f]{32}/(?<kind>mail|link|code|message)/(?<lang>en|nl)(?:\\?.*)?$")]
     private static partial Regex PreviewSource();
 }
 

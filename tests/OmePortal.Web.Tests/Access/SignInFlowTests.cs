@@ -262,7 +262,8 @@ public abstract class SignInFlowTests : IAsyncLifetime
             statuses.Add(wrong.StatusCode);
         }
 
-        Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.TooManyRequests], statuses);
+        // A wrong code goes back to the code page's GET (POST-redirect-GET).
+        Assert.Equal([HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.TooManyRequests], statuses);
         await using var scope = limited.Services.CreateAsyncScope();
         var challenge = await scope.ServiceProvider.GetRequiredService<OmePortalDbContext>().PasscodeChallenges.SingleAsync();
         Assert.Equal(2, challenge.FailedAttempts);

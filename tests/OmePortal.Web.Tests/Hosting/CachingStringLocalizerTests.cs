@@ -57,12 +57,12 @@ public sealed class CachingStringLocalizerTests
         var remembering = new CachingStringLocalizerFactory(Plain).Create(typeof(ReadingResource));
         foreach (var culture in new[] { "en", "nl", "en" })
         {
-            var expected = InCulture(culture, () => Plain.Create(typeof(ReadingResource))["ImagesBlocked", 1234.5].Value);
-            Assert.Equal(expected, InCulture(culture, () => remembering["ImagesBlocked", 1234.5].Value));
+            var expected = InCulture(culture, () => Plain.Create(typeof(ReadingResource))["ImagesBlockedMany", 1234.5].Value);
+            Assert.Equal(expected, InCulture(culture, () => remembering["ImagesBlockedMany", 1234.5].Value));
         }
 
-        Assert.Contains("1234,5", InCulture("nl", () => remembering["ImagesBlocked", 1234.5].Value), StringComparison.Ordinal);
-        Assert.Contains("1234.5", InCulture("en", () => remembering["ImagesBlocked", 1234.5].Value), StringComparison.Ordinal);
+        Assert.Contains("1234,5", InCulture("nl", () => remembering["ImagesBlockedMany", 1234.5].Value), StringComparison.Ordinal);
+        Assert.Contains("1234.5", InCulture("en", () => remembering["ImagesBlockedMany", 1234.5].Value), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -43,8 +43,9 @@ public abstract class NotificationDeliveryTests
             Assert.Contains(link, mail.HtmlBody, StringComparison.Ordinal);
             Assert.Contains(link, mail.TextBody, StringComparison.Ordinal);
             Assert.Contains(english.GetProperty("readButtonText").GetString()!, mail.HtmlBody, StringComparison.Ordinal);
-            // The notification names the sender but never carries the protected subject.
-            Assert.Contains("dr.jansen@contoso.test", mail.Subject, StringComparison.Ordinal);
+            // The notification names the sender as the original's From does, but never carries the protected subject.
+            Assert.StartsWith("Dr. Jansen has sent you a protected message", mail.Subject, StringComparison.Ordinal);
+            Assert.Contains("Dr. Jansen (dr.jansen@contoso.test)", mail.TextBody, StringComparison.Ordinal);
             Assert.DoesNotContain("bloedonderzoek", mail.Subject, StringComparison.OrdinalIgnoreCase);
 
             var page = mail.Attachments.OfType<MimePart>().Single(a => a.FileName == "message.html");
@@ -84,7 +85,7 @@ public abstract class NotificationDeliveryTests
     public async Task SmartHost_ReceivesNotificationOverStartTls()
     {
         await using var sink = new SmtpSink();
-        await using var host = await new PortalHost(Storage, SmartHostSettings(sink)).StartAsync();
+        await using var host = await new PortalHost(Storage, sink.SmartHostSettings()).StartAsync();
         var created = await PostAsync(host, "02-plain-latin9-card-number.eml");
         var link = created.GetProperty("recipients")[0].GetProperty("link").GetString()!;
 
@@ -128,7 +129,7 @@ public abstract class NotificationDeliveryTests
     public async Task SmartHost_Down_RetriesWithBackoff_ThenDelivers()
     {
         await using var sink = new SmtpSink { Refuse = true };
-        await using var host = await new PortalHost(Storage, SmartHostSettings(sink)).StartAsync();
+        await using var host = await new PortalHost(Storage, sink.SmartHostSettings()).StartAsync();
         await PostAsync(host, "02-plain-latin9-card-number.eml");
 
         var failed = await WaitForMailAsync(host, m => m.Attempts >= 2);
@@ -191,15 +192,6 @@ public abstract class NotificationDeliveryTests
         // Stop the server but keep the data directory and database for the next life.
         await host.StopKeepingDataAsync();
     }
-
-    private static Dictionary<string, string?> SmartHostSettings(SmtpSink sink) => new()
-    {
-        ["OmePortal:Notifications:Delivery"] = "SmartHost",
-        ["OmePortal:Notifications:SmartHost:Host"] = "127.0.0.1",
-        ["OmePortal:Notifications:SmartHost:Port"] = sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["OmePortal:Notifications:SmartHost:Security"] = "StartTls",
-        ["OmePortal:Notifications:SmartHost:PinnedCertificateSha256"] = sink.CertificateSha256,
-    };
 
     private static async Task<OutboundMailRecord> WaitForMailAsync(PortalHost host, Func<OutboundMailRecord, bool> condition)
     {

@@ -46,7 +46,35 @@ public sealed class ReadingHeadersTests
     public void BodyFramePolicy_NeverAllowsAnotherHost_RemoteImagesComeThroughTheProxy()
     {
         Assert.Equal(
-            "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox",
+            "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src '" + ReadingHeaders.ScriptHash(BodyDocument.FrameScript) + "'; "
+            + "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox",
             ReadingHeaders.BodyFramePolicy);
+    }
+
+    /// <summary>The one script the frame may run is the portal's height report, named by its hash; never same-origin, never inline script at large.</summary>
+    [Fact]
+    public void BodyFramePolicy_AllowsOnlyTheHeightReportByItsHash()
+    {
+        var scriptSources = ReadingHeaders.BodyFramePolicy.Split(';').Select(d => d.Trim()).Single(d => d.StartsWith("script-src ", StringComparison.Ordinal));
+        Assert.Equal("script-src 'sha256-" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(BodyDocument.FrameScript))) + "'", scriptSources);
+        Assert.DoesNotContain("unsafe-inline'; base", ReadingHeaders.BodyFramePolicy, StringComparison.Ordinal);
+        Assert.DoesNotContain("nonce-", ReadingHeaders.BodyFramePolicy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-eval", ReadingHeaders.BodyFramePolicy, StringComparison.Ordinal);
+        Assert.DoesNotContain("allow-same-origin", ReadingHeaders.BodyFramePolicy, StringComparison.Ordinal);
+        Assert.DoesNotContain("allow-same-origin", ReadingHeaders.FrameSandbox, StringComparison.Ordinal);
+        Assert.DoesNotContain("allow-forms", ReadingHeaders.FrameSandbox, StringComparison.Ordinal);
+        Assert.DoesNotContain("allow-top-navigation", ReadingHeaders.FrameSandbox, StringComparison.Ordinal);
+        Assert.DoesNotContain("allow-modals", ReadingHeaders.FrameSandbox, StringComparison.Ordinal);
+    }
+
+    /// <summary>The script posts only a number to its parent; it never reads what the parent sends, it only reports again.</summary>
+    [Fact]
+    public void FrameScript_PostsOnlyItsHeight()
+    {
+        Assert.Contains("parent.postMessage({omeFrameHeight:h},\"*\")", BodyDocument.FrameScript, StringComparison.Ordinal);
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(BodyDocument.FrameScript, "postMessage"));
+        Assert.DoesNotContain("e.data", BodyDocument.FrameScript, StringComparison.Ordinal);
+        Assert.DoesNotContain("fetch", BodyDocument.FrameScript, StringComparison.Ordinal);
+        Assert.DoesNotContain("cookie", BodyDocument.FrameScript, StringComparison.Ordinal);
     }
 }

@@ -51,10 +51,9 @@ public abstract class RepliesTests : IAsyncLifetime
             bob, original.Id, "reply", $"Thanks, {bodyMarker}", [("From", "ceo@contoso.test"), ("Sender", "ceo@contoso.test")], [new Upload("answer.pdf", pdf, "text/plain")]);
 
         Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
-        Assert.Equal($"/messages/{original.Id}?sent=1", response.Headers.Location?.OriginalString);
-
         var stored = await DbAsync(_host, db => db.Messages.AsNoTracking().SingleAsync(m => m.Id == original.Id));
         var reply = await ReplyToAsync(_host, original.Id);
+        Assert.Equal($"/messages/{original.Id}?sent={reply.Id}", response.Headers.Location?.OriginalString);
         Assert.Equal(stored.ConversationId, reply.ConversationId);
         Assert.Equal(IngestSource.Reply, reply.Source);
         Assert.Equal(ProtectionLevel.EncryptOnly, reply.Protection);

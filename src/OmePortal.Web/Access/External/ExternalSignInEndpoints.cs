@@ -92,8 +92,7 @@ public static class ExternalSignInEndpoints
     /// </summary>
     private static RedirectHttpResult DismissOffer(HttpContext context, string? returnUrl)
     {
-        // A session cookie: the offer comes back in a new browser session, never nags within one.
-        context.Response.Cookies.Append(OfferDismissedCookie, "1", new CookieOptions { Secure = true, HttpOnly = true, SameSite = SameSiteMode.Lax, Path = "/", IsEssential = true });
+        PasskeyOffer.Dismiss(context);
         return TypedResults.LocalRedirect(HostingExtensions.IsLocal(returnUrl) ? returnUrl! : "/inbox");
     }
 

@@ -32,6 +32,8 @@ public sealed class BrandFormInput
     public bool OtpEnabled { get; set; } = true;
     public bool MicrosoftSignInEnabled { get; set; } = true;
     public bool NotifyInBothLanguages { get; set; }
+
+    public bool SubjectInNotification { get; set; }
     public int ExpiryDays { get; set; }
     public List<BrandTextsInput> Texts { get; set; } = [];
 
@@ -50,6 +52,7 @@ public sealed class BrandFormInput
         OtpEnabled = brand.OtpEnabled,
         MicrosoftSignInEnabled = brand.MicrosoftSignInEnabled,
         NotifyInBothLanguages = brand.NotifyInBothLanguages,
+        SubjectInNotification = brand.SubjectInNotification,
         ExpiryDays = brand.ExpiryDays,
         Texts = BrandLanguages.Supported.Select(language =>
         {
@@ -104,6 +107,7 @@ public sealed class BrandFormInput
             OtpEnabled = OtpEnabled,
             MicrosoftSignInEnabled = MicrosoftSignInEnabled,
             NotifyInBothLanguages = NotifyInBothLanguages,
+            SubjectInNotification = SubjectInNotification,
             ExpiryDays = ExpiryDays,
             Texts = texts,
         };

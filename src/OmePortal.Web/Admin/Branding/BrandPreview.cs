@@ -136,8 +136,8 @@ public sealed class BrandPreviewDrafts(TimeProvider time)
     }
 }
 
-/// <summary>A rendered notification mail: its subject line and its HTML part.</summary>
-public sealed record MailPreview(string Subject, string Html);
+/// <summary>A rendered notification mail: its sender line ("Name &lt;address&gt;", as the real mail's From), its subject line and its HTML part.</summary>
+public sealed record MailPreview(string From, string Subject, string Html);
 
 /// <summary>
 /// Renders what a template will look like: the notification mail exactly as <see cref="NotificationComposer"/>
@@ -168,8 +168,12 @@ public static class BrandPreview
         headers["Referrer-Policy"] = "no-referrer";
     }
 
-    /// <summary>The subject and HTML of the notification mail <paramref name="brand"/> makes, in <paramref name="language"/>.</summary>
-    public static MailPreview Mail(BrandTemplate brand, string language, Uri portalBase, DateTimeOffset now)
+    /// <summary>
+    /// The sender line, subject and HTML of the notification mail <paramref name="brand"/> makes, in <paramref name="language"/>:
+    /// composed with the portal's real From (<paramref name="fromAddress"/>, <paramref name="fromName"/>) and the sign-in
+    /// methods a message of this brand would really offer (<paramref name="signIn"/>), so the preview says what the mail will.
+    /// </summary>
+    public static MailPreview Mail(BrandTemplate brand, string language, Uri portalBase, DateTimeOffset now, string fromAddress, string? fromName, NotificationSignIn? signIn)
     {
         var message = NotificationComposer.Compose(new NotificationRequest(
             brand,
@@ -179,9 +183,10 @@ public static class BrandPreview
             SampleSenderName,
             new Uri(portalBase, "/m/preview"),
             brand.ExpiryDays > 0 ? now.AddDays(brand.ExpiryDays) : null,
-            "no-reply@" + (portalBase.IdnHost is { Length: > 0 } host && host.Contains('.') ? host : "portal.example"),
-            null,
-            Guid.Empty));
+            fromAddress,
+            fromName,
+            Guid.Empty,
+            signIn));
 
         var html = message.HtmlBody ?? string.Empty;
         foreach (var part in message.BodyParts.OfType<MimePart>())
@@ -202,45 +207,12 @@ public static class BrandPreview
             html = html.Replace("cid:" + contentId, dataUri, StringComparison.Ordinal);
         }
 
-        return new MailPreview(message.Subject ?? string.Empty, html);
+        var from = message.From.Mailboxes.Single();
+        return new MailPreview(string.IsNullOrEmpty(from.Name) ? from.Address : $"{from.Name} <{from.Address}>", message.Subject ?? string.Empty, html);
     }
 
     public static string? LogoDataUri(BrandLogo? logo) =>
         logo is null ? null : $"data:{logo.ContentType};base64,{Convert.ToBase64String(logo.Content)}";
 
     public static CultureInfo Culture(string language) => BrandLanguages.Culture(language);
-}
-
-/// <summary>WCAG 2.1 contrast between two <c>#RRGGBB</c> colours, to warn an admin before a brand colour makes portal text unreadable.</summary>
-public static class BrandContrast
-{
-    /// <summary>The portal's body and muted text colours (wwwroot/css/site.css), drawn straight on the brand background.</summary>
-    public static readonly string[] PortalTextColours = ["#201F1E", "#605E5C"];
-
-    /// <summary>The contrast ratio (1..21) of two colours; 1 when either is not <c>#RRGGBB</c>.</summary>
-    public static double Ratio(string a, string b)
-    {
-        if (!Core.Branding.BrandValidator.IsColor(a) || !Core.Branding.BrandValidator.IsColor(b))
-        {
-            return 1;
-        }
-
-        var (la, lb) = (Luminance(a), Luminance(b));
-        return (Math.Max(la, lb) + 0.05) / (Math.Min(la, lb) + 0.05);
-    }
-
-    /// <summary>Whether the portal's own text stays readable (4.5:1, WCAG AA) on <paramref name="background"/>.</summary>
-    public static bool PortalTextReadable(string background) =>
-        PortalTextColours.All(text => Ratio(text, background) >= 4.5);
-
-    private static double Luminance(string colour)
-    {
-        static double Channel(string hex)
-        {
-            var c = Convert.ToInt32(hex, 16) / 255.0;
-            return c <= 0.04045 ? c / 12.92 : Math.Pow((c + 0.055) / 1.055, 2.4);
-        }
-
-        return (0.2126 * Channel(colour[1..3])) + (0.7152 * Channel(colour[3..5])) + (0.0722 * Channel(colour[5..7]));
-    }
 }

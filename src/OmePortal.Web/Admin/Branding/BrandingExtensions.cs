@@ -7,6 +7,7 @@ public static class BrandingExtensions
     {
         builder.Services.AddScoped<BrandTemplateService>();
         builder.Services.AddSingleton<BrandPreviewDrafts>();
+        builder.Services.AddScoped<BrandPreviewSettings>();
         builder.Services.AddScoped<IBrandTemplateReferences, RuleTemplateReferences>();
         return builder;
     }

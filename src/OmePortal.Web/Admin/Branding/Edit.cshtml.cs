@@ -17,6 +17,7 @@ public sealed class EditModel(
     BrandTemplateService templates,
     BrandPreviewDrafts drafts,
     AdminScope scope,
+    BrandPreviewSettings settings,
     TimeProvider time,
     IStringLocalizer<BrandingResource> text) : PageModel
 {
@@ -46,14 +47,18 @@ public sealed class EditModel(
     /// <summary>Set after a successful preview: the draft the preview frames show.</summary>
     public string? PreviewDraft { get; private set; }
 
-    /// <summary>The notification subject per language, shown above each mail preview.</summary>
-    public IReadOnlyDictionary<string, string> PreviewSubjects { get; private set; } = new Dictionary<string, string>();
+    /// <summary>The notification mail per language (its sender line and subject are shown above each mail preview).</summary>
+    public IReadOnlyDictionary<string, MailPreview> PreviewMails { get; private set; } = new Dictionary<string, MailPreview>();
+
+    /// <summary>Whether an external provider is open to this tenant; without one the Microsoft switch changes nothing.</summary>
+    public bool ExternalSignInConfigured => settings.ExternalSignInConfigured;
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
     {
         if (string.Equals(id, NewId, StringComparison.Ordinal))
         {
-            Input = BrandFormInput.From(new BrandTemplate { Name = string.Empty });
+            // No promise the portal cannot keep: external sign-in starts off where no provider is configured.
+            Input = BrandFormInput.From(new BrandTemplate { Name = string.Empty, MicrosoftSignInEnabled = settings.ExternalSignInConfigured });
             return Page();
         }
 
@@ -86,9 +91,9 @@ public sealed class EditModel(
 
         PreviewDraft = drafts.Store(scope.TenantId, brand);
         var portalBase = new Uri($"{Request.Scheme}://{Request.Host}/");
-        PreviewSubjects = BrandLanguages.Supported.ToDictionary(
+        PreviewMails = BrandLanguages.Supported.ToDictionary(
             language => language,
-            language => BrandPreview.Mail(brand, language, portalBase, time.GetUtcNow()).Subject,
+            language => settings.Mail(brand, language, portalBase, time.GetUtcNow()),
             StringComparer.Ordinal);
         if (uploaded)
         {

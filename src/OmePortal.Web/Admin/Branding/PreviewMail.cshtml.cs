@@ -9,7 +9,7 @@ namespace OmePortal.Web.Admin.Branding;
 /// The HTML part of the notification mail an unsaved template makes, for a sandboxed preview frame: the
 /// real composer's output under a policy that allows its inline styles and data: images and nothing else.
 /// </summary>
-public sealed class PreviewMailModel(BrandPreviewDrafts drafts, AdminScope scope, TimeProvider time) : PageModel
+public sealed class PreviewMailModel(BrandPreviewDrafts drafts, AdminScope scope, BrandPreviewSettings settings, TimeProvider time) : PageModel
 {
     public IActionResult OnGet(string draft, string language)
     {
@@ -19,7 +19,7 @@ public sealed class PreviewMailModel(BrandPreviewDrafts drafts, AdminScope scope
             return NotFound();
         }
 
-        var mail = BrandPreview.Mail(brand, language, new Uri($"{Request.Scheme}://{Request.Host}/"), time.GetUtcNow());
+        var mail = settings.Mail(brand, language, new Uri($"{Request.Scheme}://{Request.Host}/"), time.GetUtcNow());
         BrandPreview.FrameHeaders(Response, BrandPreview.FramePolicy);
         return Content(mail.Html, "text/html; charset=utf-8");
     }

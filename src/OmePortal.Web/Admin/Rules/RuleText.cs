@@ -33,8 +33,11 @@ public sealed class RuleText(IStringLocalizer<RulesResource> text, IReadOnlyDict
                 text["DescSensitiveItem", Kind(s.Kind), s.MinimumCount.ToString(CultureInfo.CurrentCulture)].Value))]);
         }
 
-        var when = parts.Count == 0 ? text["DescAnyMessage"].Value : string.Join(text["DescAnd"], parts);
-        return text["DescSentence", when, Action(rule.Action), rule.StopProcessing ? text["DescStop"].Value : string.Empty];
+        var stop = rule.StopProcessing ? text["DescStop"].Value : string.Empty;
+        // "When <conditions>: …" needs conditions; a rule without any reads "For every message: …" (Dutch puts the verb last after "Als").
+        return parts.Count == 0
+            ? text["DescSentenceAny", Action(rule.Action), stop]
+            : text["DescSentence", string.Join(text["DescAnd"], parts), Action(rule.Action), stop];
     }
 
     public string When(MailFlowRule rule)
@@ -53,7 +56,7 @@ public sealed class RuleText(IStringLocalizer<RulesResource> text, IReadOnlyDict
             {
                 null => text["DescExpiryTemplate"].Value,
                 0 => text["DescExpiryNever"].Value,
-                var days => text["DescExpiryDays", days.Value.ToString(CultureInfo.CurrentCulture)].Value,
+                var days => text.Plural("DescExpiryDays", days.Value).Value,
             }],
         RuleActionKind.DoNotEncrypt => text["DescDoNotEncrypt"],
         _ => text["DescNone"],

@@ -235,7 +235,23 @@ public abstract partial class BrandingPagesTests : IAsyncLifetime
         var linkHtml = WebUtility.HtmlDecode(await link.Content.ReadAsStringAsync());
         Assert.Contains("Preview-only portal text NL", linkHtml, StringComparison.Ordinal);
         Assert.Contains("U hebt een beveiligd bericht ontvangen", linkHtml, StringComparison.Ordinal);
-        Assert.Contains("--brand-bg: #0B5A2B", linkHtml, StringComparison.Ordinal);
+        Assert.Contains("--brand-bg:#0B5A2B", linkHtml, StringComparison.Ordinal);
+        Assert.Contains("--on-brand:#FFFFFF", linkHtml, StringComparison.Ordinal);
+
+        // The passcode and message pages are previewed in the brand too, and the sender line is the real mail's From.
+        foreach (var kind in new[] { "code", "message" })
+        {
+            var frame = Assert.Single(page.Previews, p => p.Kind == kind && p.Language == "en").Source;
+            using var preview = await _admin.Http.GetAsync(WebUtility.HtmlDecode(frame));
+            Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
+            Assert.Contains("sandbox", Header(preview, "Content-Security-Policy"), StringComparison.Ordinal);
+            var html = await preview.Content.ReadAsStringAsync();
+            Assert.Contains("<body class=\"branded\">", html, StringComparison.Ordinal);
+            Assert.Contains("--brand-bg:#0B5A2B", html, StringComparison.Ordinal);
+            Assert.Contains("<img class=\"brand-logo\" src=\"data:image/png;base64,", html, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("From: OmePortal <no-reply@omeportal.localhost>", page.Text("[data-preview-from='en']"));
 
         Assert.Equal(before, await DbAsync(_host, db => db.BrandTemplates.Where(t => t.Id == id).Select(t => t.Json).SingleAsync()));
 
@@ -270,8 +286,10 @@ public abstract partial class BrandingPagesTests : IAsyncLifetime
         client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("en");
         var page = await client.GetStringAsync(new Uri(message.Link).PathAndQuery);
         Assert.Contains("Fabrikam message centre", page, StringComparison.Ordinal);
-        Assert.Contains("--brand-bg: #0B5A2B", page, StringComparison.Ordinal);
-        Assert.Contains("data:image/jpeg;base64,", page, StringComparison.Ordinal);
+        Assert.Contains("--brand-bg:#0B5A2B", page, StringComparison.Ordinal);
+        var logoUrl = System.Text.RegularExpressions.Regex.Match(page, "<img class=\"brand-logo\" src=\"(/brand/[0-9a-f]{32}/logo)\"").Groups[1].Value;
+        using var served = await client.GetAsync(logoUrl);
+        Assert.Equal("image/jpeg", served.Content.Headers.ContentType?.MediaType);
 
         var audit = await DbAsync(_host, db => db.AuditEvents.Where(e => e.Kind == AuditEventKind.TemplateChanged).Select(e => e.Actor).ToListAsync());
         Assert.Equal(_admin.Account!.Email, Assert.Single(audit));

@@ -79,7 +79,7 @@ public abstract class RulesPagesTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var html = await BodyAsync(response);
         Assert.Contains("What this rule will do", html, StringComparison.Ordinal);
-        Assert.Contains("When a recipient is external and the subject contains \u201C[secure]\u201D: encrypt (do not forward, template default, expires after 30 day(s)).", html, StringComparison.Ordinal);
+        Assert.Contains("When a recipient is external and the subject contains \u201C[secure]\u201D: encrypt (do not forward, template default, expires after 30 days).", html, StringComparison.Ordinal);
         Assert.Contains("so \"a recipient is external\" never matches", html, StringComparison.Ordinal);
         Assert.Equal(0, await RulesTestSupport.WithDbAsync(host, db => db.MailFlowRules.CountAsync()));
     }
@@ -120,17 +120,43 @@ public abstract class RulesPagesTests
     }
 
     [Fact]
-    public async Task Tester_NoMatch_SaysItIsRelayed()
+    public async Task Tester_NoMatch_WithARelay_SaysItIsRelayedThere()
     {
-        await using var host = await new PortalHost(Storage).StartAsync();
+        var relay = new Dictionary<string, string?> { ["OmePortal:Rules:Relay:Host"] = "127.0.0.1", ["OmePortal:Rules:Relay:Port"] = "2599" };
+        await using var host = await new PortalHost(Storage, relay).StartAsync();
         await RulesTestSupport.AddRuleAsync(host, "Secure subject", RulesTestSupport.SecureSubject, RuleAction.Encrypt(ProtectionLevel.DoNotForward));
         using var admin = await AdminClient.SignInTenantAdminAsync(host);
 
         using var response = await admin.PostMultipartAsync("/admin/rules/test", Upload(RulesTestSupport.RawMessage("Lunch")));
 
         var html = await BodyAsync(response);
-        Assert.Contains("No rule encrypts it. Through SMTP it is relayed unchanged", html, StringComparison.Ordinal);
+        Assert.Contains("No rule encrypts it. Through SMTP it is relayed unchanged to 127.0.0.1:2599;", html, StringComparison.Ordinal);
         Assert.Contains("No rule matches this message.", html, StringComparison.Ordinal);
+        var list = await BodyAsync(await admin.Http.GetAsync("/admin/rules"));
+        Assert.Contains("Mail that no rule encrypts is relayed unchanged to the relay host 127.0.0.1:2599.", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("No relay host is configured", list, StringComparison.Ordinal);
+    }
+
+    /// <summary>Without a relay the gateway encrypts what no rule encrypts (SmtpMessageStore): the pages must not promise a relay.</summary>
+    [Fact]
+    public async Task Tester_NoMatchOrExemption_WithoutARelay_SaysItIsEncryptedWithTheDefault()
+    {
+        await using var host = await new PortalHost(Storage).StartAsync();
+        await RulesTestSupport.AddRuleAsync(host, "Secure subject", RulesTestSupport.SecureSubject, RuleAction.Encrypt(ProtectionLevel.DoNotForward));
+        using var admin = await AdminClient.SignInTenantAdminAsync(host);
+
+        using var unmatched = await admin.PostMultipartAsync("/admin/rules/test", Upload(RulesTestSupport.RawMessage("Lunch")));
+        var html = await BodyAsync(unmatched);
+        Assert.Contains("No rule encrypts it. No relay host is configured, so it is encrypted with the tenant default", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("relayed unchanged", html, StringComparison.Ordinal);
+
+        await RulesTestSupport.AddRuleAsync(host, "Newsletters", RulesTestSupport.SecureSubject, RuleAction.DoNotEncrypt);
+        using var exempt = await admin.PostMultipartAsync("/admin/rules/test", Upload(RulesTestSupport.RawMessage("[secure] statement")));
+        Assert.Contains("Rule Newsletters exempts it from encryption, but no relay host is configured, so through SMTP it is encrypted with the tenant default all the same.", await BodyAsync(exempt), StringComparison.Ordinal);
+
+        var list = await BodyAsync(await admin.Http.GetAsync("/admin/rules"));
+        Assert.Contains("No relay host is configured (OmePortal:Rules:Relay:Host), so the SMTP gateway cannot pass mail on unencrypted", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("relayed unchanged", list, StringComparison.Ordinal);
     }
 
     [Fact]
