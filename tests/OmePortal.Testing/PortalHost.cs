@@ -83,12 +83,6 @@ public sealed partial class PortalHost : WebApplicationFactory<global::Program>
     /// <summary>Starts Kestrel on the real port and waits until /healthz says ready.</summary>
     public async Task<PortalHost> StartAsync()
     {
-        // A restart test points the host at an earlier host's database; only a host's own database is created here.
-        if (_postgresDatabase is not null && _settings.GetValueOrDefault("OmePortal:Database:ConnectionString") == PostgresConnectionString)
-        {
-            await PostgresTemplate.CreateDatabaseAsync(_postgresDatabase);
-        }
-
         StartServer();
         using var client = CreateHttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(30);

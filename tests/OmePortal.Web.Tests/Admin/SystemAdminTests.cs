@@ -312,12 +312,9 @@ public abstract partial class SystemAdminTests
             .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Mvc.RazorPages.PageActionDescriptor>() is not null)
             .Select(e => "/" + (e.RoutePattern.RawText ?? string.Empty).TrimStart('/'))
             .Where(p => p.StartsWith("/admin", StringComparison.OrdinalIgnoreCase) && !anonymous.Contains(p, StringComparer.OrdinalIgnoreCase))
-            .Select(p => RouteParameter().Replace(p, Guid.NewGuid().ToString()))
+            .Select(AdminRoutes.Fill)
             .Distinct()];
     }
-
-    [GeneratedRegex("\\{[^}]+\\}")]
-    private static partial Regex RouteParameter();
 
     [GeneratedRegex("https?://[^\\s\"<]+/admin/account/setup\\?token=[A-Za-z0-9_-]+")]
     private static partial Regex SetupLink();
