@@ -156,6 +156,7 @@ public sealed partial class NotificationDispatcher(
     {
         var message = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == mail.MessageId, cancellationToken);
         string token;
+        byte[]? summary;
         switch (await vault.OpenKeyAsync(db, message, cancellationToken))
         {
             case MessageKeyResult.Shredded:
@@ -166,6 +167,7 @@ public sealed partial class NotificationDispatcher(
                 {
                     var sealedToken = mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {mail.Id} has no link token.");
                     token = Encoding.ASCII.GetString(VaultStream.Open(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.Sealed), sealedToken));
+                    summary = MessageVault.OpenSummary(available.Key, message);
                 }
 
                 break;
@@ -177,7 +179,7 @@ public sealed partial class NotificationDispatcher(
         var language = mail.Language
             ?? await languages.RememberedAsync(db, mail.ToAddress, cancellationToken)
             ?? await ContentLanguageAsync(db, vault, message, cancellationToken);
-        var (senderName, subject) = await SenderNameAndSubjectAsync(vault, db, message, cancellationToken);
+        var (senderName, subject) = SenderNameAndSubject(summary, message);
         return (NotificationComposer.Compose(new NotificationRequest(
             brand,
             Language: language,
@@ -196,11 +198,11 @@ public sealed partial class NotificationDispatcher(
     /// <summary>
     /// The sender's display name (the From mailbox that is the envelope sender, else the first) and the subject,
     /// from the sealed summary on the row: the notification names the person, not only the address. Both are
-    /// null for a message stored before summaries were kept on the row.
+    /// null for a message stored before summaries were kept on the row. Zeroes <paramref name="summary"/>.
     /// </summary>
-    private static async Task<(string? SenderName, string? Subject)> SenderNameAndSubjectAsync(MessageVault vault, OmePortalDbContext db, MessageRecord message, CancellationToken cancellationToken)
+    private static (string? SenderName, string? Subject) SenderNameAndSubject(byte[]? summary, MessageRecord message)
     {
-        if (await vault.OpenSummaryAsync(db, message, cancellationToken) is not { } summary)
+        if (summary is null)
         {
             return (null, null);
         }

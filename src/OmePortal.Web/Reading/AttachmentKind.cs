@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Html;
 using OmePortal.Core.Mime;
 
 namespace OmePortal.Web.Reading;
@@ -88,4 +89,26 @@ public static class AttachmentKinds
         AttachmentKind.Email => "EML",
         _ => string.Empty,
     };
+
+    /// <summary>
+    /// The kind's icon, drawn in the page (no fetch): a sheet with a folded corner and the kind's usual
+    /// abbreviation; the name beside it says the kind in words. Made once per kind: the message page draws one
+    /// per attachment, and a partial view would cost a view lookup each time (docs/ARCHITECTURE.md §12).
+    /// </summary>
+    public static IHtmlContent Icon(AttachmentKind kind) => Icons[kind];
+
+    private static readonly Dictionary<AttachmentKind, HtmlString> Icons =
+        Enum.GetValues<AttachmentKind>().ToDictionary(kind => kind, kind => new HtmlString(IconMarkup(kind)));
+
+    // The labels are fixed ASCII abbreviations (IconLabel), so nothing here needs encoding.
+    private static string IconMarkup(AttachmentKind kind)
+    {
+        var label = IconLabel(kind);
+        var band = label.Length == 0
+            ? string.Empty
+            : $"<rect class=\"file-icon-band\" x=\"1\" y=\"22\" width=\"30\" height=\"11\" /><text x=\"16\" y=\"30.5\" text-anchor=\"middle\">{label}</text>";
+        return $"<svg class=\"file-icon file-icon-{kind.ToString().ToLowerInvariant()}\" viewBox=\"0 0 32 40\" width=\"32\" height=\"40\" aria-hidden=\"true\" focusable=\"false\">"
+            + "<path class=\"file-icon-sheet\" d=\"M3 1h18l8 8v28a2 2 0 0 1-2 2H3a2 2 0 0 1-2-2V3a2 2 0 0 1 2-2z\" /><path class=\"file-icon-fold\" d=\"M21 1v8h8\" />"
+            + band + "</svg>";
+    }
 }

@@ -123,9 +123,16 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
 
         using (available.Key)
         {
-            return VaultStream.Open(available.Key, new BlobContext(message.TenantId, message.Id, BlobPurpose.RenderSummary), sealedSummary);
+            return OpenSummary(available.Key, message);
         }
     }
+
+    /// <summary>As <see cref="OpenSummaryAsync"/>, for a caller that holds the message key already.</summary>
+    /// <exception cref="VaultIntegrityException">The sealed summary is not this message's.</exception>
+    public static byte[]? OpenSummary(MessageKey key, MessageRecord message) =>
+        message.SealedSummary is { } sealedSummary
+            ? VaultStream.Open(key, new BlobContext(message.TenantId, message.Id, BlobPurpose.RenderSummary), sealedSummary)
+            : null;
 
     /// <summary>
     /// Crypto-shredding: the wrapped message key is deleted, so no copy of the ciphertext (backups

@@ -13,7 +13,7 @@ public static class AdminFlow
         await page.Locator("input[name='Input.Email']").FillAsync(account.Email);
         await page.Locator("input[name='Input.Password']").FillAsync(account.Password);
         await page.Locator("main form button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/admin/account/twofactor"));
+        await page.WaitForURLAsync(new Regex("/admin/account/twofactor"), RecipientFlow.OnTheWay);
         await page.Locator("input[name='Input.Code']").FillAsync(await AdminClient.NextTotpCodeAsync(account.TotpSecret));
         await page.Locator("main form button[type=submit]").First.ClickAsync();
         await page.WaitForURLAsync(new Regex("/admin/?$"));
