@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need (when missing), starts a throwaway PostgreSQL, runs every test
-# project against SQLite and PostgreSQL, stops what it started. Exits non-zero on any failure.
+# Installs what the tests need (when missing), starts a throwaway PostgreSQL (and Redis and Azurite),
+# runs every test project against SQLite, PostgreSQL and PostgreSQL + Azure Blob, stops what it
+# started. Exits non-zero on any failure.
 # Under CI=true a missing prerequisite is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -48,6 +49,14 @@ if [ -z "$nginx_bin" ]; then
 fi
 [ -x "$nginx_bin" ] || fail "nginx not found after install"
 
+# --- Redis (nodes share rate-limit counters and brand previews through it) ---
+redis_bin=$(command -v redis-server || ls /usr/bin/redis-server 2>/dev/null || true)
+if [ -z "$redis_bin" ]; then
+  need_root_install redis-server
+  redis_bin=$(command -v redis-server || ls /usr/bin/redis-server 2>/dev/null || true)
+fi
+[ -x "$redis_bin" ] || fail "redis-server not found after install"
+
 # --- the production guide's commands (docs/deploying.md): its unit is checked by systemd-analyze ---
 command -v systemd-analyze >/dev/null || need_root_install systemd
 command -v systemd-analyze >/dev/null || fail "systemd-analyze not found after install"
@@ -59,25 +68,18 @@ say "installing axe-core"
 (cd tests/OmePortal.Browser.Tests && npm ci --no-audit --no-fund --silent) || fail "npm ci (axe-core) failed"
 export OMEPORTAL_AXE="$root/tests/OmePortal.Browser.Tests/node_modules/axe-core/axe.min.js"
 
-# --- throwaway PostgreSQL cluster on loopback ---
-pg_dir=$(mktemp -d /tmp/omeportal-pg.XXXXXX)
-pg_port=${OMEPORTAL_TEST_PG_PORT:-55432}
-as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi; }
-cleanup() {
-  if [ -f "$pg_dir/pg/postmaster.pid" ]; then
-    as_pg "$pg_bin/pg_ctl -D $pg_dir/pg -m immediate stop" >/dev/null 2>&1 || true
-  fi
-  rm -rf "$pg_dir"
-}
-trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] && chown postgres "$pg_dir"
-say "starting PostgreSQL on 127.0.0.1:$pg_port"
-as_pg "$pg_bin/initdb -D $pg_dir/pg -U postgres -A trust --no-sync -E UTF8" >"$pg_dir/initdb.log" 2>&1 \
-  || { cat "$pg_dir/initdb.log"; fail "initdb failed"; }
-as_pg "$pg_bin/pg_ctl -D $pg_dir/pg -l $pg_dir/pg.log -o '-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on' -w start" >/dev/null \
-  || { cat "$pg_dir/pg.log"; fail "PostgreSQL did not start"; }
-export OMEPORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Timeout=30;Command Timeout=60"
-export OMEPORTAL_TEST_PGDATA="$pg_dir/pg"
+# --- throwaway PostgreSQL, Redis and Azurite (Azure Blob Storage) on loopback (tools/engines.sh) ---
+# The cluster runs without fsync: the tests kill the portal, never the database server.
+# shellcheck source=tools/engines.sh
+. tools/engines.sh
+engines_init
+trap engines_stop EXIT
+start_postgres "${OMEPORTAL_TEST_PG_PORT:-55432}" off
+start_redis
+start_azurite
+export OMEPORTAL_TEST_POSTGRES="$engines_postgres" OMEPORTAL_TEST_PGDATA="$engines_pgdata"
+export OMEPORTAL_TEST_REDIS="$engines_redis"
+export OMEPORTAL_TEST_AZURITE="$engines_azurite" OMEPORTAL_TEST_AZURITE_DIR="$engines_azurite_data"
 export OMEPORTAL_CHROMIUM=$(command -v chromium)
 export OMEPORTAL_NGINX="$nginx_bin"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Release and runs the benchmarks: ./bench/run.sh [vault] [rest] [smtp] [memory] [read] [--seconds N] [--concurrency N] [--hold N (reading: keep the signed-in portal up N s first, for a profiler)]
+# Builds Release and runs the benchmarks: ./bench/run.sh [vault] [rest] [smtp] [memory] [read] [scale] [--seconds N] [--concurrency N] [--hold N (reading: keep the signed-in portal up N s first, for a profiler)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OME_BUILD_SLOT=${OME_BUILD_SLOT:-bench}
@@ -10,6 +10,20 @@ if ! command -v wrk >/dev/null; then
   else
     echo "bench/run.sh: the reading benchmark needs wrk (apt-get install wrk)" >&2
   fi
+fi
+# The scaling benchmark runs the portal on PostgreSQL (fsync on, as in production), Azurite and Redis.
+if [[ " $* " == *" scale "* ]]; then
+  root=$(pwd)
+  say() { printf '\n== %s\n' "$*" >&2; }
+  fail() { echo "bench/run.sh: $*" >&2; exit 1; }
+  # shellcheck source=../tools/engines.sh
+  . tools/engines.sh
+  engines_init
+  trap engines_stop EXIT
+  start_postgres "$(free_port)" on
+  start_redis
+  start_azurite
+  export OMEPORTAL_BENCH_POSTGRES="$engines_postgres" OMEPORTAL_BENCH_REDIS="$engines_redis" OMEPORTAL_BENCH_AZURITE="$engines_azurite"
 fi
 dotnet build src/OmePortal.Web -c Release -nologo -v:q
 dotnet build bench/OmePortal.Bench -c Release -nologo -v:q

@@ -31,12 +31,13 @@ public sealed class PortalProcess : IAsyncDisposable
 
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
 
-    public static async Task<PortalProcess> StartAsync(string webDll)
+    /// <summary>Starts a node; <paramref name="environment"/> adds or overrides settings (shared engines, a shared master key).</summary>
+    public static async Task<PortalProcess> StartAsync(string webDll, IReadOnlyDictionary<string, string>? environment = null, string? apiKey = null)
     {
         var data = Path.Combine(Path.GetTempPath(), $"omeportal-bench-{Guid.NewGuid():N}");
         var httpPort = FreePort();
         var smtpPort = FreePort();
-        var apiKey = "omp_bench_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        apiKey ??= "omp_bench_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
         var start = new ProcessStartInfo("dotnet", [webDll])
         {
             WorkingDirectory = Path.GetDirectoryName(webDll)!,
@@ -56,6 +57,11 @@ public sealed class PortalProcess : IAsyncDisposable
         start.Environment["OmePortal__Vault__AllowKeyInDataDirectory"] = "true";
         start.Environment["OmePortal__Notifications__AllowPickupInProduction"] = "true";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start)!;
 
         // Interrupted (Ctrl-C, or SIGTERM from pkill during a --hold), the bench must not leave the portal running.

@@ -111,7 +111,7 @@ public static partial class ReadBench
     private const int Rounds = 3;
 
     /// <summary>A wrk latency ("812.00us", "27.11ms", "1.20s", "1.01m") in milliseconds.</summary>
-    private static double Milliseconds(string latency)
+    internal static double Milliseconds(string latency)
     {
         var unit = latency.TrimStart("0123456789.".ToCharArray());
         var value = double.Parse(latency[..^unit.Length], System.Globalization.CultureInfo.InvariantCulture);
@@ -125,9 +125,9 @@ public static partial class ReadBench
         };
     }
 
-    private sealed record WrkResult(double Rps, string P50, string P99, long Non2xx);
+    internal sealed record WrkResult(double Rps, string P50, string P99, long Non2xx);
 
-    private static async Task<WrkResult> WrkAsync(string arguments)
+    internal static async Task<WrkResult> WrkAsync(string arguments)
     {
         var start = new ProcessStartInfo("wrk", arguments) { RedirectStandardOutput = true, UseShellExecute = false };
         using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk is not installed (apt-get install wrk).");
@@ -141,7 +141,7 @@ public static partial class ReadBench
     private static string Latency(string output, string percentile) =>
         Regex.Match(output, $@"^\s*{Regex.Escape(percentile)}\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
 
-    private static byte[] FiftyKilobyteHtml()
+    internal static byte[] FiftyKilobyteHtml()
     {
         var html = new StringBuilder("<html><body><h1>Quarterly report</h1>");
         var row = 0;

@@ -24,6 +24,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 builder.AddPortalHosting();
 builder.AddHome();
 builder.AddStorage();
+builder.AddRedis();
 builder.AddAudit();
 builder.AddVault();
 builder.AddTenancy();
@@ -41,6 +42,7 @@ builder.AddAdmin();
 builder.AddBranding();
 builder.AddRevocation();
 builder.AddKeysAdmin();
+builder.AddTelemetry();
 
 var app = builder.Build();
 if (await Commands.TryRunAsync(app, args))
@@ -53,6 +55,7 @@ await app.Services.GetRequiredService<PortalInitializer>().InitializeAsync(app.L
 app.UsePortalPipeline();
 app.UseAdmin();
 app.MapHealth();
+app.MapTelemetry();
 app.MapLanguageSwitch();
 app.MapMessagesApi();
 app.MapPortal();

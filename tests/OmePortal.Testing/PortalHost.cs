@@ -41,11 +41,19 @@ public sealed partial class PortalHost : WebApplicationFactory<global::Program>
             ["OmePortal:Notifications:FirstRetryDelay"] = "00:00:00.500",
             ["OmePortal:Notifications:MaxRetryDelay"] = "00:00:02",
         };
-        if (storage == StorageKind.Postgres)
+        if (storage is StorageKind.Postgres or StorageKind.PostgresAzureBlob)
         {
             _postgresDatabase = "omeportal_test_" + Guid.NewGuid().ToString("N");
             _settings["OmePortal:Database:Provider"] = "Postgres";
             _settings["OmePortal:Database:ConnectionString"] = PostgresConnectionString;
+        }
+
+        if (storage == StorageKind.PostgresAzureBlob)
+        {
+            AzureContainer = TestEnvironment.NewAzureContainerName();
+            _settings["OmePortal:Blobs:Provider"] = "AzureBlob";
+            _settings["OmePortal:Blobs:AzureBlob:ConnectionString"] = TestEnvironment.AzuriteConnectionString;
+            _settings["OmePortal:Blobs:AzureBlob:Container"] = AzureContainer;
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -56,7 +64,7 @@ public sealed partial class PortalHost : WebApplicationFactory<global::Program>
         UseKestrel(HttpPort);
     }
 
-    public StorageKind Storage { get; }
+    public StorageKind Storage { get; private init; }
 
     /// <summary>Replaces services before start (e.g. a manual <see cref="TimeProvider"/>).</summary>
     public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ServiceOverrides { get; init; }
@@ -67,18 +75,22 @@ public sealed partial class PortalHost : WebApplicationFactory<global::Program>
 
     public int SmtpPort { get; }
 
-    public string ApiKey { get; }
+    public string ApiKey { get; private init; }
 
     public string BaseUrl => $"http://localhost:{HttpPort}";
 
     public string OutboxDirectory => Path.Combine(DataDirectory, "outbox");
 
+    /// <summary>Where blobs are files (<see cref="StorageKind.Sqlite"/>, <see cref="StorageKind.Postgres"/>); see <see cref="BlobExistsAsync"/> for any store.</summary>
     public string BlobDirectory => Path.Combine(DataDirectory, "blobs");
+
+    /// <summary>The host's own Azure container (<see cref="StorageKind.PostgresAzureBlob"/>), removed with the host; else null.</summary>
+    public string? AzureContainer { get; private init; }
 
     public string? PostgresDatabase => _postgresDatabase;
 
     public string PostgresConnectionString =>
-        new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresServer) { Database = _postgresDatabase, Pooling = false }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresServer) { Database = _postgresDatabase }.ConnectionString;
 
     /// <summary>Starts Kestrel on the real port and waits until /healthz says ready.</summary>
     public async Task<PortalHost> StartAsync()
@@ -179,6 +191,11 @@ public sealed partial class PortalHost : WebApplicationFactory<global::Program>
             await connection.OpenAsync();
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_postgresDatabase}\" WITH (FORCE)", connection);
             await drop.ExecuteNonQueryAsync();
+        }
+
+        if (AzureContainer is not null)
+        {
+            await new Azure.Storage.Blobs.BlobContainerClient(TestEnvironment.AzuriteConnectionString, AzureContainer).DeleteIfExistsAsync();
         }
 
         try

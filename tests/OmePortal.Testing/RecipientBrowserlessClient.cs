@@ -12,6 +12,7 @@ namespace OmePortal.Testing;
 public sealed partial class RecipientBrowserlessClient : BrowserlessSession
 {
     private readonly string _outboxDirectory;
+    private readonly SmtpSink? _sink;
 
     private RecipientBrowserlessClient(PortalHost host)
         : this(host.BaseUrl, host.OutboxDirectory)
@@ -23,6 +24,14 @@ public sealed partial class RecipientBrowserlessClient : BrowserlessSession
         : base(baseUrl)
     {
         _outboxDirectory = outboxDirectory;
+    }
+
+    /// <summary>For a portal that sends its mail to a smart host: passcodes are read from what <paramref name="sink"/> received.</summary>
+    public RecipientBrowserlessClient(string baseUrl, SmtpSink sink)
+        : base(baseUrl)
+    {
+        _outboxDirectory = "";
+        _sink = sink;
     }
 
     /// <summary>Where the last sign-in redirected to (e.g. /messages/{id}).</summary>
@@ -83,7 +92,12 @@ public sealed partial class RecipientBrowserlessClient : BrowserlessSession
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
         while (true)
         {
-            if (Directory.Exists(_outboxDirectory))
+            if (_sink?.Received.FirstOrDefault(m => m.Headers["X-OmePortal-Mail-Kind"] == "passcode" && m.TextBody?.Contains(reference, StringComparison.Ordinal) == true) is { } received)
+            {
+                return EightDigits().Match(received.TextBody!).Value;
+            }
+
+            if (_sink is null && Directory.Exists(_outboxDirectory))
             {
                 foreach (var file in Directory.GetFiles(_outboxDirectory, "*.eml"))
                 {

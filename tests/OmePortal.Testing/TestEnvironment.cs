@@ -17,6 +17,44 @@ public static class TestEnvironment
             : throw new InvalidOperationException(
                 $"PostgreSQL tests need {PostgresVariable} (a connection string to a throwaway server). Run ./test.sh, which starts one.");
 
+    /// <summary>Set by ./test.sh: the connection string of a throwaway Azurite (Azure Blob Storage emulator) on loopback.</summary>
+    public const string AzuriteVariable = "OMEPORTAL_TEST_AZURITE";
+
+    /// <summary>Set by ./test.sh: Azurite's data directory (its --location), for the plaintext scan.</summary>
+    public const string AzuriteDataVariable = "OMEPORTAL_TEST_AZURITE_DIR";
+
+    public static string AzuriteConnectionString =>
+        Environment.GetEnvironmentVariable(AzuriteVariable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"Azure Blob tests need {AzuriteVariable} (the connection string of a throwaway Azurite). Run ./test.sh, which starts one.");
+
+    public static string AzuriteDataDirectory =>
+        Environment.GetEnvironmentVariable(AzuriteDataVariable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{AzuriteDataVariable} is not set: run ./test.sh, which starts Azurite.");
+
+    /// <summary>A container name of its own for one test host or test, so that tests sharing one Azurite never see each other's blobs.</summary>
+    public static string NewAzureContainerName() => "omeportal-test-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Set by ./test.sh: the StackExchange.Redis configuration of a throwaway redis-server on loopback (e.g. 127.0.0.1:6390).</summary>
+    public const string RedisVariable = "OMEPORTAL_TEST_REDIS";
+
+    public static string RedisConfiguration =>
+        Environment.GetEnvironmentVariable(RedisVariable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"Redis tests need {RedisVariable} (host:port of a throwaway redis-server). Run ./test.sh, which starts one.");
+
+    /// <summary>
+    /// Why Redis tests cannot run here, or null when they can: outside CI a missing <see cref="RedisVariable"/> skips them
+    /// (a developer without redis-server still runs the rest); under CI=true they run, and fail naming the variable.
+    /// </summary>
+    public static string? RedisSkipReason =>
+        Environment.GetEnvironmentVariable(RedisVariable) is { Length: > 0 } || Environment.GetEnvironmentVariable("CI") == "true"
+            ? null
+            : $"{RedisVariable} is not set (./test.sh starts a redis-server and sets it).";
+
     public static string? PostgresDataDirectory => Environment.GetEnvironmentVariable(PostgresDataVariable) is { Length: > 0 } v ? v : null;
 
     /// <summary>

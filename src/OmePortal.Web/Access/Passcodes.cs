@@ -53,6 +53,7 @@ public sealed class Passcodes(
     RecipientAuditTrail audit,
     RecipientLanguages languages,
     IOptions<PasscodeOptions> options,
+    OmePortal.Web.Telemetry.PortalMetrics metrics,
     TimeProvider time)
 {
     public const int Digits = 8;
@@ -221,8 +222,13 @@ public sealed class Passcodes(
         await db.RecipientLockouts.Where(l => l.Address == challenge.Address)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.ConsecutiveFailures, l => l.ConsecutiveFailures + 1), cancellationToken);
         var maxFailures = Options.MaxConsecutiveFailures;
-        await db.RecipientLockouts.Where(l => l.Address == challenge.Address && l.ConsecutiveFailures >= maxFailures)
+        var lockedOut = await db.RecipientLockouts.Where(l => l.Address == challenge.Address && l.ConsecutiveFailures >= maxFailures)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.CooldownUntil, now + Options.Cooldown).SetProperty(l => l.ConsecutiveFailures, 0), cancellationToken);
+        metrics.PasscodeFailed();
+        if (lockedOut > 0)
+        {
+            metrics.LockedOut();
+        }
 
         // Looked up for any address (an address with no messages records nothing), so the work hardly differs.
         await audit.RecordAsync(

@@ -92,6 +92,10 @@ public sealed class RecipientAuthenticationHandler(
 
         var token = await sessions.StartAsync(address, method, context.RequestAborted, passkeyId);
         context.Response.Cookies.Append(CookieName, token, CookieOptions());
+        context.RequestServices.GetRequiredService<OmePortal.Web.Telemetry.PortalMetrics>().SignedIn(
+            passkeyId is not null ? OmePortal.Web.Telemetry.SignInMethodLabel.Passkey
+            : method == OmePortal.Core.Access.SignInChoices.PasscodeMethod ? OmePortal.Web.Telemetry.SignInMethodLabel.Passcode
+            : OmePortal.Web.Telemetry.SignInMethodLabel.Oidc);
     }
 
     public static async Task SignOutAsync(HttpContext context)

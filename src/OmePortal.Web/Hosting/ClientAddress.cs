@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using OmePortal.Web.Redis;
 
 namespace OmePortal.Web.Hosting;
 
@@ -12,6 +13,8 @@ namespace OmePortal.Web.Hosting;
 /// </summary>
 public static class ClientAddress
 {
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
     /// <summary>
     /// The rate-limit partition of a request: the IPv4 address, or the /64 prefix of an IPv6 address,
     /// because one IPv6 subscriber usually holds a whole /64 and could otherwise use a fresh address per request.
@@ -22,10 +25,16 @@ public static class ClientAddress
     /// Adds rate-limit policy <paramref name="name"/>: each client (<see cref="PartitionKey(HttpContext)"/>) gets
     /// <paramref name="permitsPerMinute"/> requests in a fixed minute, none queued; the rest get 429.
     /// </summary>
+    /// <remarks>
+    /// With Redis configured the count is shared by every node (<see cref="SharedRateLimits"/>); without it each node
+    /// counts on its own. The limit, the window and the 429 answer are the same either way.
+    /// </remarks>
     public static RateLimiterOptions AddPerClientPerMinutePolicy(this RateLimiterOptions options, string name, Func<HttpContext, int> permitsPerMinute) =>
-        options.AddPolicy(name, context => RateLimitPartition.GetFixedWindowLimiter(
-            PartitionKey(context),
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = permitsPerMinute(context), Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        options.AddPolicy(name, context => context.RequestServices.GetService<SharedRateLimits>() is { } shared
+            ? shared.FixedWindow(name, PartitionKey(context), () => permitsPerMinute(context), Window)
+            : RateLimitPartition.GetFixedWindowLimiter(
+                PartitionKey(context),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = permitsPerMinute(context), Window = Window, QueueLimit = 0 }));
 
     public static string PartitionKey(IPAddress? address) => ClientOf(address) switch
     {

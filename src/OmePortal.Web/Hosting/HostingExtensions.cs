@@ -109,12 +109,4 @@ public static class HostingExtensions
     /// </summary>
     public static bool IsLocal([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? url) =>
         url is ['/', ..] && Microsoft.AspNetCore.Http.HttpResults.RedirectHttpResult.IsLocalUrl(url);
-
-    /// <summary><c>GET /healthz</c>: 200 once start-up work is done and every listener is up, else 503.</summary>
-    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/healthz", (Readiness readiness) =>
-            readiness.IsReady ? Results.Text("ok") : Results.Text("starting", statusCode: StatusCodes.Status503ServiceUnavailable));
-        return app;
-    }
 }

@@ -1,6 +1,6 @@
 namespace OmePortal.Web.Hosting;
 
-/// <summary>Flips to ready once start-up work (migrations, keys, bootstrap, listeners) is done; /healthz reports it.</summary>
+/// <summary>Flips to ready once start-up work (migrations, keys, bootstrap, listeners) is done; /healthz/ready reports it (Telemetry/PortalHealthChecks.cs).</summary>
 public sealed class Readiness
 {
     private int _pendingComponents;

@@ -89,13 +89,22 @@ public sealed partial class MessageIngestor(
         var (key, keyVersion, wrappedKey) = await vault.NewMessageKeyAsync(db, tenant.Id, cancellationToken);
         using (key)
         {
-            using (var render = new MemoryStream(RenderModelSerializer.Serialize(parsed.RenderModel), writable: false))
+            try
             {
-                await vault.WriteBlobAsync(key, tenant.Id, messageId, BlobPurpose.RenderModel, render, cancellationToken);
-            }
+                using (var render = new MemoryStream(RenderModelSerializer.Serialize(parsed.RenderModel), writable: false))
+                {
+                    await vault.WriteBlobAsync(key, tenant.Id, messageId, BlobPurpose.RenderModel, render, cancellationToken);
+                }
 
-            request.Mime.Position = 0;
-            await vault.WriteBlobAsync(key, tenant.Id, messageId, BlobPurpose.Content, request.Mime, cancellationToken);
+                request.Mime.Position = 0;
+                await vault.WriteBlobAsync(key, tenant.Id, messageId, BlobPurpose.Content, request.Mime, cancellationToken);
+            }
+            catch
+            {
+                // No row exists yet, and none will: a render model stored before a failed content upload would be left with nothing pointing at it.
+                await vault.DeleteBlobsOfFailedIntakeAsync(tenant.Id, messageId);
+                throw;
+            }
 
             var message = new MessageRecord
             {

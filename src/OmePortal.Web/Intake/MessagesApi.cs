@@ -6,6 +6,7 @@ using OmePortal.Core.Intake;
 using OmePortal.Core.Mime;
 using OmePortal.Data;
 using OmePortal.Web.Rules;
+using OmePortal.Web.Telemetry;
 
 namespace OmePortal.Web.Intake;
 
@@ -39,11 +40,13 @@ public static class MessagesApi
         MailFlowRules rules,
         OmePortalDbContext db,
         Microsoft.Extensions.Options.IOptions<IntakeOptions> intake,
+        PortalMetrics metrics,
         CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals(ContentType, StringComparison.OrdinalIgnoreCase))
         {
+            metrics.Refused(IntakeChannel.Rest, RefusalReasons.UnsupportedMediaType);
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send the raw message with 'Content-Type: {ContentType}'.");
         }
 
@@ -52,6 +55,7 @@ public static class MessagesApi
         {
             if (!Enum.TryParse<ProtectionLevel>(protection, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || char.IsDigit(protection[0]))
             {
+                metrics.Refused(IntakeChannel.Rest, RefusalReasons.InvalidRequest);
                 return Problem(StatusCodes.Status400BadRequest, "Invalid protection", "protection must be EncryptOnly or DoNotForward.");
             }
 
@@ -63,6 +67,7 @@ public static class MessagesApi
         {
             if (!int.TryParse(expiresInDays, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) || d > MessageIngestor.MaxExpiryDays)
             {
+                metrics.Refused(IntakeChannel.Rest, IngestError.InvalidExpiry);
                 return Problem(StatusCodes.Status400BadRequest, "Invalid expiry", $"expiresInDays must be a whole number from 0 to {MessageIngestor.MaxExpiryDays}.");
             }
 
@@ -73,6 +78,7 @@ public static class MessagesApi
         var limit = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.MaxMessageBytes).SingleAsync(cancellationToken);
         if (http.Request.ContentLength > limit)
         {
+            metrics.Refused(IntakeChannel.Rest, IngestError.TooLarge);
             return TooLarge(limit);
         }
 
@@ -85,12 +91,14 @@ public static class MessagesApi
         using var body = await ReadBodyAsync(http.Request, limit, cancellationToken);
         if (body is null)
         {
+            metrics.Refused(IntakeChannel.Rest, IngestError.TooLarge);
             return TooLarge(limit);
         }
 
         // Before the rules look into it: a message of 50,000 parts or 100,000 header lines is refused in one pass.
         if (MessageParser.CheckStructure(body, intake.Value.MimeLimits, cancellationToken) is { } tooComplex)
         {
+            metrics.Refused(IntakeChannel.Rest, tooComplex.Error);
             return Problem(StatusCodes.Status400BadRequest, TitleOf(tooComplex.Error), tooComplex.Detail);
         }
 
@@ -106,6 +114,16 @@ public static class MessagesApi
         }
 
         var result = await ingestor.IngestAsync(new IngestRequest(tenantId, body, IngestSource.Api, level, template, days, Actor: ApiKeyAuthenticationHandler.ActorOf(http.User)), cancellationToken);
+        switch (result)
+        {
+            case IngestResult.Accepted:
+                metrics.Accepted(IntakeChannel.Rest);
+                break;
+            case IngestResult.Rejected rejected:
+                metrics.Refused(IntakeChannel.Rest, rejected.Error);
+                break;
+        }
+
         return result switch
         {
             IngestResult.Accepted ok => TypedResults.Created(

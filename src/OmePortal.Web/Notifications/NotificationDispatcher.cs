@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MailKit.Net.Smtp;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OmePortal.Core.Branding;
@@ -17,10 +18,12 @@ using OmePortal.Web.Vault;
 namespace OmePortal.Web.Notifications;
 
 /// <summary>
-/// Delivers queued notification mail. Rows are claimed with a lease so that several nodes (or a
-/// restarted one) never send the same row at the same time; a failed send is retried with
-/// exponential back-off until <see cref="NotificationOptions.MaxAttempts"/>. Delivery is at least
-/// once: a crash between sending and recording it sends that one mail again.
+/// Delivers queued notification mail. Rows are claimed with a lease (<see cref="NotificationOptions.LeaseDuration"/>)
+/// so that several nodes (or a restarted one) never send the same row at the same time, and a node that dies
+/// holding rows has them taken over by another once the lease has ended; the lease is renewed right before each
+/// send and the outcome recorded only while it is still held. A failed send is retried with exponential back-off
+/// until <see cref="NotificationOptions.MaxAttempts"/>. Delivery is at least once: a crash between sending and
+/// recording it sends that one mail again.
 /// </summary>
 public sealed partial class NotificationDispatcher(
     IServiceScopeFactory scopes,
@@ -36,7 +39,6 @@ public sealed partial class NotificationDispatcher(
     ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     private const int BatchSize = 32;
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -67,49 +69,115 @@ public sealed partial class NotificationDispatcher(
     /// <summary>Delivers one batch of due mail; returns how many rows it handled.</summary>
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
-        List<Guid> claimed = [];
+        IReadOnlyList<(Guid Id, DateTimeOffset Lease)> claimed;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
-            var now = time.GetUtcNow();
-            var due = await db.OutboundMails.AsNoTracking()
-                .Where(o => o.Status == OutboundMailStatus.Pending && o.NextAttemptAt <= now && (o.LeaseUntil == null || o.LeaseUntil < now))
-                .OrderBy(o => o.NextAttemptAt)
-                .Select(o => o.Id)
-                .Take(BatchSize)
-                .ToListAsync(cancellationToken);
-            var leaseUntil = now + Lease;
-            foreach (var id in due)
-            {
-                var won = await db.OutboundMails
-                    .Where(o => o.Id == id && o.Status == OutboundMailStatus.Pending && (o.LeaseUntil == null || o.LeaseUntil < now))
-                    .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseUntil, leaseUntil), cancellationToken);
-                if (won == 1)
-                {
-                    claimed.Add(id);
-                }
-            }
+            claimed = await ClaimDueAsync(scope.ServiceProvider.GetRequiredService<OmePortalDbContext>(), cancellationToken);
         }
 
         await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, DeliverOneAsync);
         return claimed.Count;
     }
 
-    private async ValueTask DeliverOneAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <see cref="BatchSize"/> due rows for this node by writing a lease end on them; returns the rows won,
+    /// each with the lease value it holds. A lease value is also the claim's fencing token: a takeover happens only
+    /// after the old lease ended, so the new value is always later, and two claims of one row never hold the same value.
+    /// </summary>
+    private async Task<IReadOnlyList<(Guid Id, DateTimeOffset Lease)>> ClaimDueAsync(OmePortalDbContext db, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var lease = LeaseFrom(now);
+        if (db is PostgresOmePortalDbContext)
+        {
+            // One statement: rows another node is claiming right now are skipped instead of waited for, and the
+            // conditions are checked again on the locked row, so a row is won by exactly one claimer.
+            var ids = await db.Database.SqlQuery<Guid>($"""
+                UPDATE "OutboundMails" SET "LeaseUntil" = {lease}
+                WHERE "Id" IN (
+                    SELECT "Id" FROM "OutboundMails"
+                    WHERE "Status" = {(int)OutboundMailStatus.Pending} AND "NextAttemptAt" <= {now} AND ("LeaseUntil" IS NULL OR "LeaseUntil" < {now})
+                    ORDER BY "NextAttemptAt"
+                    LIMIT {BatchSize}
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING "Id" AS "Value"
+                """).ToListAsync(cancellationToken);
+            return [.. ids.Select(id => (id, lease))];
+        }
+
+        // SQLite: one node is all there is (the database is a file of that node), and SQLite runs one writer at a
+        // time; the conditional update per row still keeps a restarted node from taking a row leased before.
+        var due = await db.OutboundMails.AsNoTracking()
+            .Where(o => o.Status == OutboundMailStatus.Pending && o.NextAttemptAt <= now && (o.LeaseUntil == null || o.LeaseUntil < now))
+            .OrderBy(o => o.NextAttemptAt)
+            .Select(o => o.Id)
+            .Take(BatchSize)
+            .ToListAsync(cancellationToken);
+        List<(Guid, DateTimeOffset)> claimed = [];
+        foreach (var id in due)
+        {
+            var won = await db.OutboundMails
+                .Where(o => o.Id == id && o.Status == OutboundMailStatus.Pending && o.NextAttemptAt <= now && (o.LeaseUntil == null || o.LeaseUntil < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseUntil, lease), cancellationToken);
+            if (won == 1)
+            {
+                claimed.Add((id, lease));
+            }
+        }
+
+        return claimed;
+    }
+
+    /// <summary>
+    /// A lease end from now, in whole milliseconds: the value is compared for equality after a round trip through
+    /// the database, which keeps microseconds (PostgreSQL) but not the 100 ns ticks of <see cref="DateTimeOffset"/>.
+    /// </summary>
+    private DateTimeOffset LeaseFrom(DateTimeOffset now)
+    {
+        var end = now + options.Value.LeaseDuration;
+        return end.AddTicks(-(end.Ticks % TimeSpan.TicksPerMillisecond));
+    }
+
+    private async ValueTask DeliverOneAsync((Guid Id, DateTimeOffset Lease) claim, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OmePortalDbContext>();
-        var mail = await db.OutboundMails.SingleAsync(o => o.Id == id, cancellationToken);
-        var composed = mail.Kind switch
+
+        // Renewed right before the send: a row that waited in this node's batch behind slow sends gets a whole lease
+        // for its own send, and a row whose lease ran out while it waited (another node may have it now) is left alone.
+        var lease = LeaseFrom(time.GetUtcNow());
+        if (await db.OutboundMails
+                .Where(o => o.Id == claim.Id && o.Status == OutboundMailStatus.Pending && o.LeaseUntil == claim.Lease)
+                .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseUntil, lease), cancellationToken) == 0)
         {
-            OutboundMailKind.Notification => await ComposeNotificationAsync(db, scope.ServiceProvider.GetRequiredService<MessageVault>(), mail, cancellationToken),
-            OutboundMailKind.Passcode => await ComposePasscodeAsync(db, mail, cancellationToken),
-            OutboundMailKind.PasskeyAdded => ComposePasskeyAdded(mail),
-            _ => throw new InvalidOperationException($"Unknown outbound mail kind {mail.Kind}."),
-        };
+            LogLeaseLost(claim.Id);
+            return;
+        }
+
+        var mail = await db.OutboundMails.SingleAsync(o => o.Id == claim.Id, cancellationToken);
+        (MimeKit.MimeMessage Mail, Guid? MessageId)? composed;
+        try
+        {
+            composed = mail.Kind switch
+            {
+                OutboundMailKind.Notification => await ComposeNotificationAsync(db, scope.ServiceProvider.GetRequiredService<MessageVault>(), mail, cancellationToken),
+                OutboundMailKind.Passcode => await ComposePasscodeAsync(db, mail, cancellationToken),
+                OutboundMailKind.PasskeyAdded => ComposePasskeyAdded(mail),
+                _ => throw new InvalidOperationException($"Unknown outbound mail kind {mail.Kind}."),
+            };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // E.g. the message shredded between its key and its blob being read: this row is retried later (and then
+            // cancelled as shredded), while the rest of the batch goes on instead of waiting out its leases.
+            RecordFailedAttempt(scope.ServiceProvider, mail, mail.MessageId, ex);
+            await SaveIfStillLeasedAsync(db, mail.Id, lease, CancellationToken.None);
+            return;
+        }
+
         if (composed is null)
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await SaveIfStillLeasedAsync(db, mail.Id, lease, cancellationToken);
             return;
         }
 
@@ -125,26 +193,57 @@ public sealed partial class NotificationDispatcher(
             }
 
             LogSent(mail.Kind, messageId, mail.Attempts + 1);
+            scope.ServiceProvider.GetRequiredService<OmePortal.Web.Telemetry.PortalMetrics>().Sent(mail.Kind);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            mail.Attempts++;
-            mail.LastError = Truncate($"{ex.GetType().Name}: {ex.Message}");
-            if (mail.Attempts >= options.Value.MaxAttempts)
-            {
-                Finish(mail, OutboundMailStatus.Failed, mail.LastError);
-                AuditDelivery(scope.ServiceProvider, mail, AuditEventKind.NotificationFailed);
-            }
-            else
-            {
-                mail.NextAttemptAt = time.GetUtcNow() + RetryDelay(mail.Attempts);
-                mail.LeaseUntil = null;
-            }
-
-            LogSendFailed(mail.Kind, messageId, mail.Attempts, mail.LastError);
+            RecordFailedAttempt(scope.ServiceProvider, mail, messageId, ex);
         }
 
-        await db.SaveChangesAsync(CancellationToken.None);
+        await SaveIfStillLeasedAsync(db, mail.Id, lease, CancellationToken.None);
+    }
+
+    /// <summary>Counts a failed attempt: the row is failed for good after <see cref="NotificationOptions.MaxAttempts"/>, else released and due again after the back-off.</summary>
+    private void RecordFailedAttempt(IServiceProvider services, OutboundMailRecord mail, Guid? messageId, Exception ex)
+    {
+        mail.Attempts++;
+        mail.LastError = Truncate($"{ex.GetType().Name}: {ex.Message}");
+        if (mail.Attempts >= options.Value.MaxAttempts)
+        {
+            Finish(mail, OutboundMailStatus.Failed, mail.LastError);
+            AuditDelivery(services, mail, AuditEventKind.NotificationFailed);
+        }
+        else
+        {
+            mail.NextAttemptAt = time.GetUtcNow() + RetryDelay(mail.Attempts);
+            mail.LeaseUntil = null;
+        }
+
+        // The row keeps the server's words for the admin's trace; the log gets the kind of failure only,
+        // because a smart host's reply may quote the recipient's address (docs/ARCHITECTURE.md §14).
+        LogSendFailed(mail.Kind, messageId, mail.Attempts, ex is SmtpCommandException smtp ? $"{ex.GetType().Name} {(int)smtp.StatusCode}" : ex.GetType().Name);
+        services.GetRequiredService<OmePortal.Web.Telemetry.PortalMetrics>().SendFailed(mail.Kind);
+    }
+
+    /// <summary>
+    /// Records the outcome only while this node still holds the row's lease, in one transaction that first locks the
+    /// row with a conditional update: a node whose lease ran out mid-send (and was taken over) must not overwrite what
+    /// the node that took over records. Its mail then went out twice, which at-least-once delivery allows.
+    /// </summary>
+    private async Task SaveIfStillLeasedAsync(OmePortalDbContext db, Guid id, DateTimeOffset lease, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var held = await db.OutboundMails
+            .Where(o => o.Id == id && o.LeaseUntil == lease)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseUntil, lease), cancellationToken);
+        if (held == 0)
+        {
+            LogLeaseLost(id);
+            return;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -312,6 +411,9 @@ public sealed partial class NotificationDispatcher(
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "{Kind} mail for message {MessageId} failed (attempt {Attempt}): {Error}")]
     private partial void LogSendFailed(OutboundMailKind kind, Guid? messageId, int attempt, string? error);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Outbound mail {Id} is no longer leased by this node (its lease ran out and another node took it, or it was finished elsewhere); nothing recorded here.")]
+    private partial void LogLeaseLost(Guid id);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "The notification queue could not be read.")]
     private partial void LogQueueError(Exception ex);

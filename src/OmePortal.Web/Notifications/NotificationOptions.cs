@@ -66,6 +66,13 @@ public sealed class NotificationOptions : IValidatableObject
     /// <summary>How often the queue is looked at when nobody wakes the dispatcher.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a node may hold a queued mail it claimed before another node takes it over: the time a node
+    /// that died mid-send delays that mail. It must outlast one send (<see cref="SmartHostOptions.Timeout"/>),
+    /// else a slow send could be taken over while still in flight and the mail would go out twice.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Delivery == MailDelivery.SmartHost && string.IsNullOrWhiteSpace(SmartHost.Host))
@@ -81,6 +88,18 @@ public sealed class NotificationOptions : IValidatableObject
         if (FirstRetryDelay <= TimeSpan.Zero || MaxRetryDelay < FirstRetryDelay)
         {
             yield return new ValidationResult("Retry delays must be positive and MaxRetryDelay ≥ FirstRetryDelay.");
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1) || LeaseDuration > TimeSpan.FromHours(1))
+        {
+            yield return new ValidationResult("OmePortal:Notifications:LeaseDuration must be between 00:00:01 and 01:00:00.", [nameof(LeaseDuration)]);
+        }
+        else if (Delivery == MailDelivery.SmartHost && LeaseDuration <= SmartHost.Timeout)
+        {
+            yield return new ValidationResult(
+                $"OmePortal:Notifications:LeaseDuration ({LeaseDuration}) must be longer than OmePortal:Notifications:SmartHost:Timeout ({SmartHost.Timeout}): "
+                + "another node would take over a mail whose send is still in flight.",
+                [nameof(LeaseDuration)]);
         }
     }
 }

@@ -11,6 +11,24 @@ public sealed class SmartHostTransport(SmartHostOptions options) : IMailTranspor
 {
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
+        // The span names the smart host, never the mail's addresses; a failure records the exception's type only
+        // (a server's reply text may quote an address).
+        using var activity = OmePortal.Web.Telemetry.PortalActivities.Source.StartActivity("smtp.send", System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("server.address", options.Host);
+        activity?.SetTag("server.port", options.Port);
+        try
+        {
+            await SendCoreAsync(message, cancellationToken);
+        }
+        catch (Exception exception) when (activity is not null)
+        {
+            activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.GetType().Name);
+            throw;
+        }
+    }
+
+    private async Task SendCoreAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
         using var client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
         if (!string.IsNullOrWhiteSpace(options.PinnedCertificateSha256))
         {

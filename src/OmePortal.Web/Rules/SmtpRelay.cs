@@ -29,6 +29,11 @@ public sealed class SmtpRelay(IOptions<RulesOptions> rules, IOptions<Notificatio
     public async Task RelayAsync(Stream mime, string? envelopeSender, IReadOnlyList<string> envelopeRecipients, CancellationToken cancellationToken)
     {
         var target = Target ?? throw new InvalidOperationException("No smart host is configured for relaying.");
+
+        // The span names the smart host only (docs/ARCHITECTURE.md §14); the caller records a failure.
+        using var activity = OmePortal.Web.Telemetry.PortalActivities.Source.StartActivity("smtp.relay", System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag("server.address", target.Host);
+        activity?.SetTag("server.port", target.Port);
         mime.Position = 0;
         using var message = await MimeMessage.LoadAsync(mime, persistent: true, cancellationToken);
         var sender = !string.IsNullOrWhiteSpace(envelopeSender)

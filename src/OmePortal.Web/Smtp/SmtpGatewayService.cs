@@ -80,6 +80,9 @@ internal sealed class SmtpGatewayService : IHostedService, ISmtpGatewayCertifica
     /// <summary>Where the listener is bound, once started.</summary>
     public EndPoint? LocalEndPoint { get; private set; }
 
+    /// <summary>Started, bound and not stopped or failed since: the readiness check asks.</summary>
+    public bool IsListening => LocalEndPoint is not null && _running is { IsCompleted: false } && Volatile.Read(ref _stopped) == 0;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!_options.Enabled)
@@ -117,9 +120,21 @@ internal sealed class SmtpGatewayService : IHostedService, ISmtpGatewayCertifica
 
         var services = new GatewayServices(listeners, _filter, _store, _options.AllowAuthentication ? _authenticator : null);
         var server = new SmtpServerHost(serverOptions, services);
-        server.SessionCreated += (_, e) => SmtpLog.SessionOpened(_logger, e.Context.SessionId, SmtpSessionState.RemoteAddress(e.Context));
-        server.SessionCompleted += (_, e) => SmtpLog.SessionClosed(_logger, e.Context.SessionId);
-        server.SessionFaulted += (_, e) => SmtpLog.SessionFaulted(_logger, e.Context.SessionId, e.Exception.GetType().Name);
+        server.SessionCreated += (_, e) =>
+        {
+            SmtpLog.SessionOpened(_logger, e.Context.SessionId, SmtpSessionState.RemoteAddress(e.Context));
+            SmtpSessionState.Get(e.Context).Activity = Telemetry.SessionActivity.Start(e.Context.SessionId);
+        };
+        server.SessionCompleted += (_, e) =>
+        {
+            SmtpLog.SessionClosed(_logger, e.Context.SessionId);
+            Telemetry.SessionActivity.Stop(SmtpSessionState.Get(e.Context).Activity, fault: null);
+        };
+        server.SessionFaulted += (_, e) =>
+        {
+            SmtpLog.SessionFaulted(_logger, e.Context.SessionId, e.Exception.GetType().Name);
+            Telemetry.SessionActivity.Stop(SmtpSessionState.Get(e.Context).Activity, e.Exception.GetType().Name);
+        };
         _server = server;
         _running = Task.Run(() => server.StartAsync(_stopping.Token), CancellationToken.None);
 

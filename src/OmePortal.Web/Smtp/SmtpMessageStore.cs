@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Diagnostics;
 using OmePortal.Core.Intake;
 using OmePortal.Core.Rules;
 using OmePortal.Web.Intake;
 using OmePortal.Web.Rules;
+using OmePortal.Web.Telemetry;
 using OmePortal.Web.Tenancy;
 using SmtpServer;
 using SmtpServer.Protocol;
@@ -19,7 +21,7 @@ namespace OmePortal.Web.Smtp;
 /// rejection of the content is a 5xx, and every other failure a 4xx so that the sending server keeps
 /// the message and tries again. Nothing of the message is logged.
 /// </summary>
-internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<IntakeOptions> intake, ILogger<SmtpMessageStore> logger) : IMessageStore
+internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<IntakeOptions> intake, PortalMetrics metrics, ILogger<SmtpMessageStore> logger) : IMessageStore
 {
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
@@ -29,9 +31,13 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Ex
             return SmtpReplies.NoTransaction;
         }
 
+        using var activity = SessionActivity.StartMessage(state.Activity);
+        activity?.SetTag("omeportal.message.size", buffer.Length);
         if (buffer.Length > state.TransactionLimit)
         {
             SmtpLog.DataTooLarge(logger, context.SessionId, buffer.Length, state.TransactionLimit, tenantId);
+            metrics.Refused(IntakeChannel.Smtp, IngestError.TooLarge);
+            activity?.SetTag("omeportal.refusal_reason", RefusalReasons.Of(IngestError.TooLarge));
             return SmtpReplies.TooLarge(state.TransactionLimit);
         }
 
@@ -52,6 +58,8 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Ex
             if (await scope.ServiceProvider.GetRequiredService<AcceptedSenders>().CheckAsync(tenantId, mime, sender, cancellationToken) is SenderDecision.Refused refusedSender)
             {
                 SmtpLog.Rejected(logger, context.SessionId, tenantId, IngestError.SenderNotAccepted);
+                metrics.Refused(IntakeChannel.Smtp, IngestError.SenderNotAccepted);
+                Activity.Current?.SetTag("omeportal.refusal_reason", RefusalReasons.Of(IngestError.SenderNotAccepted));
                 return SmtpReplies.Rejected(SmtpReplyCode.MailboxUnavailable, "5.7.1", refusedSender.Detail);
             }
 
@@ -96,6 +104,8 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Ex
         catch (Exception exception)
         {
             SmtpLog.StoreFailed(logger, context.SessionId, exception);
+            metrics.Refused(IntakeChannel.Smtp, RefusalReasons.TemporaryFailure);
+            activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             return SmtpReplies.TemporaryFailure;
         }
     }
@@ -125,12 +135,16 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Ex
     private SmtpResponse Accepted(ISessionContext context, Guid tenantId, IngestResult.Accepted accepted, long size, int recipientCount)
     {
         SmtpLog.Stored(logger, context.SessionId, accepted.MessageId, tenantId, size, recipientCount, accepted.Duplicate);
+        metrics.Accepted(IntakeChannel.Smtp);
+        Activity.Current?.SetTag("omeportal.message.id", accepted.MessageId.ToString());
         return SmtpReplies.Accepted(accepted.MessageId);
     }
 
     private SmtpResponse Rejected(ISessionContext context, Guid tenantId, IngestResult.Rejected rejected)
     {
         SmtpLog.Rejected(logger, context.SessionId, tenantId, rejected.Error);
+        metrics.Refused(IntakeChannel.Smtp, rejected.Error);
+        Activity.Current?.SetTag("omeportal.refusal_reason", RefusalReasons.Of(rejected.Error));
         return rejected.Error switch
         {
             IngestError.TooLarge => SmtpReplies.Rejected(SmtpReplyCode.SizeLimitExceeded, "5.3.4", rejected.Detail),

@@ -19,6 +19,9 @@ internal sealed class SmtpSessionState
     /// <summary>Set by a successful AUTH: the SHA-256 of the API key (never the key), looked up again at each MAIL FROM.</summary>
     public byte[]? AuthenticatedKeyHash { get; set; }
 
+    /// <summary>The session's span (null while nothing records traces); each message is a child of it.</summary>
+    public System.Diagnostics.Activity? Activity { get; set; }
+
     /// <summary>Recipients accepted in the current transaction.</summary>
     public int RecipientCount { get; set; }
 

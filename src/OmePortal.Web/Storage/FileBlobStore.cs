@@ -59,8 +59,8 @@ public sealed partial class FileBlobStore : IBlobStore
         return length;
     }
 
-    public Stream OpenRead(string name) =>
-        new FileStream(PathFor(name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous | FileOptions.RandomAccess);
+    public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken) =>
+        Task.FromResult<Stream>(new FileStream(PathFor(name), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous | FileOptions.RandomAccess));
 
     public Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
@@ -68,7 +68,7 @@ public sealed partial class FileBlobStore : IBlobStore
         return Task.CompletedTask;
     }
 
-    public bool Exists(string name) => File.Exists(PathFor(name));
+    public Task<bool> ExistsAsync(string name, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathFor(name)));
 
     private string PathFor(string name)
     {

@@ -44,8 +44,15 @@ public static class StorageExtensions
             return sqlite;
         });
 
+        builder.Services.AddOptions<BlobOptions>()
+            .BindConfiguration(BlobOptions.Section)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BlobOptions>, BlobOptionsValidation>();
         builder.Services.AddSingleton<IBlobStore>(sp =>
-            new FileBlobStore(sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("blobs")));
+            sp.GetRequiredService<IOptions<BlobOptions>>().Value is { Provider: BlobProvider.AzureBlob } blobs
+                ? new AzureBlobStore(AzureBlobStore.ContainerFor(blobs.AzureBlob))
+                : new FileBlobStore(sp.GetRequiredService<IOptions<OmePortalOptions>>().Value.ResolveDataPath("blobs")));
+        builder.Services.AddHostedService<BlobContainerStartup>();
         return builder;
     }
 }

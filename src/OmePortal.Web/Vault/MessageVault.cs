@@ -95,7 +95,7 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
                 return new VaultReadResult.Shredded(shredded.ShreddedAt);
             case MessageKeyResult.Available available:
                 var name = purpose == BlobPurpose.Content ? message.ContentBlob : message.RenderBlob;
-                var ciphertext = blobs.OpenRead(name);
+                var ciphertext = await blobs.OpenReadAsync(name, cancellationToken);
                 return new VaultReadResult.Opened(new KeyOwningStream(
                     VaultStream.OpenDecrypt(available.Key, new BlobContext(message.TenantId, message.Id, purpose), ciphertext),
                     available.Key));
@@ -196,6 +196,26 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
         }
 
         return switched == 1;
+    }
+
+    /// <summary>
+    /// Removes whatever a failed intake stored of a new message's blobs (one may be written, the other not), so
+    /// that nothing is left that no row points at. A second failure of the store is logged, not thrown: the
+    /// first failure is what the caller must report.
+    /// </summary>
+    public async Task DeleteBlobsOfFailedIntakeAsync(Guid tenantId, Guid messageId)
+    {
+        foreach (var purpose in new[] { BlobPurpose.RenderModel, BlobPurpose.Content })
+        {
+            try
+            {
+                await blobs.DeleteAsync(BlobName(tenantId, messageId, purpose), CancellationToken.None);
+            }
+            catch (Exception exception)
+            {
+                logger.LogWarning(exception, "Message {MessageId}: a blob of a failed intake could not be removed.", messageId);
+            }
+        }
     }
 
     /// <summary>Removes a message's blobs (after a failed commit, or after shredding).</summary>

@@ -277,6 +277,31 @@ public abstract class RestIntakeTests : IAsyncLifetime
         return client.SendAsync(request);
     }
 
+    [Fact]
+    public async Task Post_WhenBlobStorageFails_Answers5xxAndCommitsNothing()
+    {
+        await _host.BreakBlobStoreAsync();
+        try
+        {
+            using var client = _host.CreateApiClient();
+            using var failed = await client.PostAsync("/api/v1/messages", Rfc822(Sample("03-forwarded-rfc822-cc.eml")));
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            Assert.Equal(0, await CountMessagesAsync());
+        }
+        finally
+        {
+            await _host.RestoreBlobStoreAsync();
+        }
+
+        // Storage back: the same request is stored, and its row points at blobs that exist.
+        using var retry = _host.CreateApiClient();
+        using var response = await retry.PostAsync("/api/v1/messages", Rfc822(Sample("03-forwarded-rfc822-cc.eml")));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var row = await _host.DbAsync(db => db.Messages.AsNoTracking().SingleAsync());
+        Assert.True(await _host.BlobExistsAsync(row.ContentBlob));
+        Assert.True(await _host.BlobExistsAsync(row.RenderBlob));
+    }
+
     private async Task<string> CreateSecondTenantAsync()
     {
         await using var scope = _host.Services.CreateAsyncScope();
@@ -311,4 +336,9 @@ public sealed class RestIntakeSqliteTests : RestIntakeTests
 public sealed class RestIntakePostgresTests : RestIntakeTests
 {
     protected override StorageKind Storage => StorageKind.Postgres;
+}
+
+public sealed class RestIntakePostgresAzureBlobTests : RestIntakeTests
+{
+    protected override StorageKind Storage => StorageKind.PostgresAzureBlob;
 }

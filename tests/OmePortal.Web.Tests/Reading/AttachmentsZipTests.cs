@@ -200,6 +200,11 @@ public sealed class AttachmentsZipPostgresTests : AttachmentsZipTests
     protected override StorageKind Storage => StorageKind.Postgres;
 }
 
+public sealed class AttachmentsZipPostgresAzureBlobTests : AttachmentsZipTests
+{
+    protected override StorageKind Storage => StorageKind.PostgresAzureBlob;
+}
+
 public sealed class ZipEntryNamesTests
 {
     [Theory]

@@ -79,7 +79,7 @@ public abstract class RepliesTests : IAsyncLifetime
         Assert.Equal(pdf, Decoded(file));
 
         // Encrypted at rest: the text is in no blob in plaintext.
-        Assert.False(AnyFileContains(_host.BlobDirectory, bodyMarker));
+        Assert.False(AnyFileContains(_host.AzureContainer is null ? _host.BlobDirectory : TestEnvironment.AzuriteDataDirectory, bodyMarker));
 
         // The original sender is notified and reads the reply in the same portal.
         var link = await WaitForNotificationLinkAsync(_host, reply.Id, Sender);
@@ -404,4 +404,9 @@ public sealed class RepliesSqliteTests : RepliesTests
 public sealed class RepliesPostgresTests : RepliesTests
 {
     protected override StorageKind Storage => StorageKind.Postgres;
+}
+
+public sealed class RepliesPostgresAzureBlobTests : RepliesTests
+{
+    protected override StorageKind Storage => StorageKind.PostgresAzureBlob;
 }

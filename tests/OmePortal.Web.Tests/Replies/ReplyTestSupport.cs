@@ -185,7 +185,20 @@ internal static partial class ReplyTestSupport
     {
         var needle = Encoding.ASCII.GetBytes(marker);
         return Directory.Exists(directory)
-            && Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Any(f => File.ReadAllBytes(f).AsSpan().IndexOf(needle) >= 0);
+            && Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Any(f => ReadIfStillThere(f).AsSpan().IndexOf(needle) >= 0);
+    }
+
+    // Azurite's data directory is shared by the tests running beside this one: a file may go between listing and reading.
+    private static byte[] ReadIfStillThere(string file)
+    {
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return [];
+        }
     }
 
     public static string Html(string value) => WebUtility.HtmlEncode(value);

@@ -31,7 +31,7 @@ public abstract class ExpirySweeperServiceTests
         }
 
         Assert.Null((await MessageAsync(host, message.Id)).WrappedKey);
-        Assert.False(BlobExists(host, blob));
+        Assert.False(await BlobExistsAsync(host, blob));
         Assert.Contains(await AuditAsync(host, message.Id), e => e.Kind == AuditEventKind.MessageExpired && e.Actor == "system");
     }
 
@@ -54,4 +54,9 @@ public sealed class ExpirySweeperServiceSqliteTests : ExpirySweeperServiceTests
 public sealed class ExpirySweeperServicePostgresTests : ExpirySweeperServiceTests
 {
     protected override StorageKind Storage => StorageKind.Postgres;
+}
+
+public sealed class ExpirySweeperServicePostgresAzureBlobTests : ExpirySweeperServiceTests
+{
+    protected override StorageKind Storage => StorageKind.PostgresAzureBlob;
 }

@@ -65,7 +65,7 @@ internal static class RevocationTestSupport
     public static Task<List<AuditEvent>> AuditAsync(PortalHost host, Guid messageId) =>
         ReadingTestSupport.DbAsync(host, db => db.AuditEvents.AsNoTracking().Where(e => e.MessageId == messageId).OrderBy(e => e.Id).ToListAsync());
 
-    public static bool BlobExists(PortalHost host, string name) => File.Exists(Path.Combine(host.BlobDirectory, name));
+    public static Task<bool> BlobExistsAsync(PortalHost host, string name) => host.BlobExistsAsync(name);
 
     /// <summary>Whether the portal still keeps the message's unwrapped key in memory for reuse (<see cref="OmePortal.Web.Vault.MessageKeyMemo"/>).</summary>
     public static bool KeyKeptInMemory(PortalHost host, MessageRecord before)

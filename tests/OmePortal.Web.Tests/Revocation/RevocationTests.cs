@@ -129,8 +129,8 @@ public abstract class RevocationTests : IAsyncLifetime
         var after = await MessageAsync(_host, message.Id);
         Assert.Null(after.WrappedKey);
         Assert.Equal(_clock.GetUtcNow(), after.ShreddedAt);
-        Assert.False(BlobExists(_host, before.ContentBlob));
-        Assert.False(BlobExists(_host, before.RenderBlob));
+        Assert.False(await BlobExistsAsync(_host, before.ContentBlob));
+        Assert.False(await BlobExistsAsync(_host, before.RenderBlob));
         var kinds = (await AuditAsync(_host, message.Id)).Select(e => e.Kind).ToList();
         Assert.Equal(2, kinds.Count(k => k == AuditEventKind.MessageRevoked));
         Assert.Single(kinds, AuditEventKind.MessageShredded);
@@ -164,18 +164,18 @@ public abstract class RevocationTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromDays(2) - TimeSpan.FromMinutes(1));
         Assert.Equal(0, await SweepAsync(_host));
         Assert.NotNull((await MessageAsync(_host, message.Id)).WrappedKey);
-        Assert.True(BlobExists(_host, record.ContentBlob));
+        Assert.True(await BlobExistsAsync(_host, record.ContentBlob));
 
         // A backup taken before expiry, to prove it is useless afterwards.
-        var backup = await File.ReadAllBytesAsync(Path.Combine(_host.BlobDirectory, record.ContentBlob));
+        var backup = await _host.ReadBlobAsync(record.ContentBlob);
         _clock.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(1, await SweepAsync(_host));
         Assert.Equal(0, await SweepAsync(_host));
 
         var after = await MessageAsync(_host, message.Id);
         Assert.Null(after.WrappedKey);
-        Assert.False(BlobExists(_host, record.ContentBlob));
-        Assert.False(BlobExists(_host, record.RenderBlob));
+        Assert.False(await BlobExistsAsync(_host, record.ContentBlob));
+        Assert.False(await BlobExistsAsync(_host, record.RenderBlob));
         var events = (await AuditAsync(_host, message.Id)).Where(e => e.Kind is AuditEventKind.MessageExpired or AuditEventKind.MessageShredded).ToList();
         Assert.Equal([AuditEventKind.MessageExpired, AuditEventKind.MessageShredded], events.Select(e => e.Kind));
         Assert.Equal("expired", events[1].Detail);
@@ -218,7 +218,7 @@ public abstract class RevocationTests : IAsyncLifetime
         Assert.Equal(1, await SweepAsync(_host));
 
         Assert.Null((await MessageAsync(_host, message.Id)).WrappedKey);
-        Assert.False(BlobExists(_host, record.ContentBlob));
+        Assert.False(await BlobExistsAsync(_host, record.ContentBlob));
         var shredded = Assert.Single(await AuditAsync(_host, message.Id), e => e.Kind == AuditEventKind.MessageShredded);
         Assert.Equal("revoked", shredded.Detail);
         Assert.DoesNotContain(await AuditAsync(_host, message.Id), e => e.Kind == AuditEventKind.MessageExpired);
@@ -256,8 +256,8 @@ public abstract class RevocationTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromDays(1));
 
         // What a crash right after the blob deletion leaves: no blobs, the key still there.
-        File.Delete(Path.Combine(_host.BlobDirectory, record.ContentBlob));
-        File.Delete(Path.Combine(_host.BlobDirectory, record.RenderBlob));
+        await _host.DeleteBlobAsync(record.ContentBlob);
+        await _host.DeleteBlobAsync(record.RenderBlob);
         using var ann = await RecipientBrowserlessClient.SignInWithAddressAsync(_host, Ann);
         Assert.Equal(HttpStatusCode.Gone, (await GetAsync(ann.Http, $"/messages/{message.Id}")).Status);
 
@@ -306,4 +306,9 @@ public sealed class RevocationSqliteTests : RevocationTests
 public sealed class RevocationPostgresTests : RevocationTests
 {
     protected override StorageKind Storage => StorageKind.Postgres;
+}
+
+public sealed class RevocationPostgresAzureBlobTests : RevocationTests
+{
+    protected override StorageKind Storage => StorageKind.PostgresAzureBlob;
 }

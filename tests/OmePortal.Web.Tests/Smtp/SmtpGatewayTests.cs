@@ -154,13 +154,8 @@ public abstract class SmtpGatewayTests
         await using var host = await NewHost().StartAsync();
         var message = SmtpTestSupport.NewMessage("Arrives while the disk is broken");
 
-        // Blob writes fail while the blob folder is a regular file.
-        if (Directory.Exists(host.BlobDirectory))
-        {
-            Directory.Delete(host.BlobDirectory, recursive: true);
-        }
-
-        await File.WriteAllTextAsync(host.BlobDirectory, "not a directory");
+        // Blob writes fail while the blob folder is a regular file, or the Azure container is gone.
+        await host.BreakBlobStoreAsync();
 
         using var client = await SmtpTestSupport.ConnectAsync(host);
         var failed = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(message));
@@ -168,8 +163,7 @@ public abstract class SmtpGatewayTests
         Assert.Equal(0, await SmtpTestSupport.CountMessagesAsync(host));
 
         // The sender retries the same transaction once storage is back, and it is stored once.
-        File.Delete(host.BlobDirectory);
-        Directory.CreateDirectory(host.BlobDirectory);
+        await host.RestoreBlobStoreAsync();
         var reply = await client.SendAsync(message);
         Assert.Equal(SmtpTestSupport.StoredIdFromReply(reply), await SmtpTestSupport.WithDbAsync(host, db => db.Messages.Select(m => m.Id).SingleAsync()));
     }
@@ -183,4 +177,9 @@ public sealed class SmtpGatewaySqliteTests : SmtpGatewayTests
 public sealed class SmtpGatewayPostgresTests : SmtpGatewayTests
 {
     protected override StorageKind Storage => StorageKind.Postgres;
+}
+
+public sealed class SmtpGatewayPostgresAzureBlobTests : SmtpGatewayTests
+{
+    protected override StorageKind Storage => StorageKind.PostgresAzureBlob;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using OmePortal.Testing;
 using Xunit.Abstractions;
@@ -10,8 +11,8 @@ namespace OmePortal.Web.Tests.Vault;
 
 /// <summary>
 /// A message with unique markers in its subject, HTML body, text body and attachment is ingested;
-/// then every byte of the database files and the blob store (and everything else under the data
-/// directory) is searched for the markers and for the recipients' link tokens.
+/// then every byte of the database files and the blob store (files, or Azurite's data directory), and
+/// everything else under the data directory, is searched for the markers and for the recipients' link tokens.
 /// </summary>
 public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
 {
@@ -37,7 +38,7 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
         await host.WaitForOutboxAsync(tokens.Count);
 
         var roots = new List<string> { host.DataDirectory };
-        if (Storage == StorageKind.Postgres)
+        if (Storage is StorageKind.Postgres or StorageKind.PostgresAzureBlob)
         {
             await using (var connection = new NpgsqlConnection(host.PostgresConnectionString))
             {
@@ -50,10 +51,25 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
                 ?? throw new InvalidOperationException($"{TestEnvironment.PostgresDataVariable} is not set: run ./test.sh."));
         }
 
+        // Azurite keeps the blocks of every container in extent files and the blob index in its own database files.
+        // Control: some of this message's ciphertext must be found there, so the scan reads where the blobs are.
+        byte[]? ciphertextSample = null;
+        if (Storage == StorageKind.PostgresAzureBlob)
+        {
+            roots.Add(TestEnvironment.AzuriteDataDirectory);
+            var contentBlob = await host.DbAsync(db => db.Messages.Select(m => m.ContentBlob).SingleAsync());
+            ciphertextSample = (await host.ReadBlobAsync(contentBlob))[^256..];
+        }
+
+        var ciphertextFound = false;
+
         var files = roots.SelectMany(r => Directory.EnumerateFiles(r, "*", SearchOption.AllDirectories)).ToList();
-        var blobFiles = files.Count(f => f.StartsWith(host.BlobDirectory, StringComparison.Ordinal));
-        Assert.True(blobFiles >= 2, "the blob store should hold the message's content and render model");
-        Assert.Contains(files, f => Storage == StorageKind.Postgres || f.EndsWith("omeportal.db", StringComparison.Ordinal));
+        var blobs = Storage == StorageKind.PostgresAzureBlob
+            ? await host.CountBlobsAsync()
+            : files.Count(f => f.StartsWith(host.BlobDirectory, StringComparison.Ordinal));
+        Assert.True(blobs >= 2, "the blob store should hold the message's content and render model");
+        Assert.Contains(files, f => Storage != StorageKind.Sqlite || f.EndsWith("omeportal.db", StringComparison.Ordinal));
+        Assert.Contains(files, f => Storage != StorageKind.PostgresAzureBlob || f.StartsWith(TestEnvironment.AzuriteDataDirectory, StringComparison.Ordinal));
 
         long scanned = 0;
         foreach (var file in files)
@@ -69,6 +85,7 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
             }
 
             scanned += bytes.Length;
+            ciphertextFound |= ciphertextSample is not null && bytes.AsSpan().IndexOf(ciphertextSample) >= 0;
 
             // The outbox is mail already handed over for delivery: it carries the links by design,
             // but must not carry anything the message says.
@@ -81,6 +98,7 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
 
         output.WriteLine($"Scanned {files.Count} files, {scanned} bytes.");
         Assert.True(scanned > raw.Length);
+        Assert.True(ciphertextSample is null || ciphertextFound, "the message's ciphertext was not among the scanned Azurite files");
     }
 
     private static bool Contains(byte[] haystack, string needle) =>
@@ -96,4 +114,9 @@ public sealed class NoPlaintextAtRestSqliteTests(ITestOutputHelper output) : NoP
 public sealed class NoPlaintextAtRestPostgresTests(ITestOutputHelper output) : NoPlaintextAtRestTests(output)
 {
     protected override StorageKind Storage => StorageKind.Postgres;
+}
+
+public sealed class NoPlaintextAtRestPostgresAzureBlobTests(ITestOutputHelper output) : NoPlaintextAtRestTests(output)
+{
+    protected override StorageKind Storage => StorageKind.PostgresAzureBlob;
 }

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Caching.Distributed;
 using MimeKit;
 using OmePortal.Core.Branding;
 using OmePortal.Core.Notifications;
@@ -8,14 +11,23 @@ namespace OmePortal.Web.Admin.Branding;
 
 /// <summary>
 /// Unsaved form values kept for a few minutes so the preview frames can render them. A draft belongs
-/// to one tenant: asking for it from another tenant's admin finds nothing. The memory is bounded per
+/// to one tenant: asking for it from another tenant's admin finds nothing. The drafts are bounded per
 /// tenant (a draft is sized by its logo and texts): each tenant holds at most <see cref="TenantCapacity"/>
 /// bytes, and a new draft that does not fit pushes out that tenant's least recently used ones. So drafts
 /// cannot exhaust the server, an admin's newest preview always works, and a tenant that fills its share
 /// never evicts another tenant's previews (one bound shared by all would let any tenant do that). The
 /// total is the bound times the number of tenants, which only the system admin creates.
 /// </summary>
-public sealed class BrandPreviewDrafts(TimeProvider time)
+/// <remarks>
+/// The drafts live in the <see cref="IDistributedCache"/>: Redis when configured, so the frame that a load
+/// balancer sends to another node still finds the draft; this node's memory otherwise. Each tenant has an
+/// index entry (draft ids, sizes, last use) that the bound and the lifetime are decided on; the cache's own
+/// sliding expiry only cleans up behind it. Two nodes storing drafts of one tenant in the same instant may
+/// each write the index back without the other's change: the lost draft is then not found (the admin
+/// previews again) and its bytes leave Redis when they expire. Admins preview a few times a minute, so this
+/// stays rare, and a lock across nodes would cost every preview a round trip more.
+/// </remarks>
+public sealed class BrandPreviewDrafts(IDistributedCache cache, TimeProvider time)
 {
     /// <summary>The bytes of drafts one tenant may hold: about thirty with the largest logo allowed.</summary>
     public const long TenantCapacity = 8L * 1024 * 1024;
@@ -23,115 +35,129 @@ public sealed class BrandPreviewDrafts(TimeProvider time)
     /// <summary>How long a draft lives after it was last stored or read.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(20);
 
-    // Admins preview a few times a minute: one lock over all tenants costs nothing here.
-    private readonly Lock _gate = new();
-    private readonly Dictionary<Guid, TenantDrafts> _tenants = [];
+    private static readonly DistributedCacheEntryOptions Expiry = new() { SlidingExpiration = Lifetime };
+
+    // Admins preview a few times a minute: one gate over all tenants costs nothing here, and it keeps this
+    // node's own index updates in order.
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>Keeps <paramref name="brand"/> and answers its draft id (128 random bits, URL-safe).</summary>
-    public string Store(Guid tenantId, BrandTemplate brand)
+    public async Task<string> StoreAsync(Guid tenantId, BrandTemplate brand, CancellationToken cancellationToken = default)
     {
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var size = 4096L + (brand.Logo?.Content.Length ?? 0)
-            + brand.Texts.Values.Sum(t => (long)((t.IntroductionText?.Length ?? 0) + (t.EmailText?.Length ?? 0) + (t.DisclaimerText?.Length ?? 0)) * 2);
-        lock (_gate)
+        var payload = DraftPayload.Write(brand);
+        var size = 4096L + payload.Length;
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
             var now = time.GetUtcNow();
-            RemoveExpired(now);
-            if (!_tenants.TryGetValue(tenantId, out var drafts))
+            var index = await LoadIndexAsync(tenantId, now, cancellationToken);
+            while (index.Count > 0 && index.Sum(e => e.Size) + size > TenantCapacity)
             {
-                _tenants[tenantId] = drafts = new TenantDrafts();
+                // The index is kept in order of use, least recent first.
+                var oldest = index[0];
+                index.RemoveAt(0);
+                await cache.RemoveAsync(DraftKey(tenantId, oldest.Id), cancellationToken);
             }
 
-            drafts.Add(new Draft(id, brand, size) { LastUsed = now });
+            await cache.SetAsync(DraftKey(tenantId, id), payload, Expiry, cancellationToken);
+            index.Add(new IndexEntry(id, size, now));
+            await SaveIndexAsync(tenantId, index, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
         }
 
         return id;
     }
 
-    public BrandTemplate? Find(Guid tenantId, string? id)
+    public async Task<BrandTemplate?> FindAsync(Guid tenantId, string? id, CancellationToken cancellationToken = default)
     {
         if (id is not { Length: 32 } || !id.All(char.IsAsciiHexDigitLower))
         {
             return null;
         }
 
-        lock (_gate)
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
             var now = time.GetUtcNow();
-            RemoveExpired(now);
-            return _tenants.TryGetValue(tenantId, out var drafts) ? drafts.Use(id, now) : null;
-        }
-    }
-
-    private void RemoveExpired(DateTimeOffset now)
-    {
-        List<Guid>? empty = null;
-        foreach (var (tenantId, drafts) in _tenants)
-        {
-            if (drafts.RemoveUsedBefore(now - Lifetime))
-            {
-                (empty ??= []).Add(tenantId);
-            }
-        }
-
-        foreach (var tenantId in empty ?? [])
-        {
-            _tenants.Remove(tenantId);
-        }
-    }
-
-    private sealed record Draft(string Id, BrandTemplate Brand, long Size)
-    {
-        public DateTimeOffset LastUsed { get; set; }
-    }
-
-    /// <summary>One tenant's drafts, most recently used first.</summary>
-    private sealed class TenantDrafts
-    {
-        private readonly LinkedList<Draft> _byUse = new();
-        private readonly Dictionary<string, LinkedListNode<Draft>> _byId = new(StringComparer.Ordinal);
-        private long _size;
-
-        public void Add(Draft draft)
-        {
-            while (_byUse.Last is { } oldest && _size + draft.Size > TenantCapacity)
-            {
-                Remove(oldest);
-            }
-
-            _byId[draft.Id] = _byUse.AddFirst(draft);
-            _size += draft.Size;
-        }
-
-        public BrandTemplate? Use(string id, DateTimeOffset now)
-        {
-            if (!_byId.TryGetValue(id, out var node))
+            var index = await LoadIndexAsync(tenantId, now, cancellationToken);
+            var entry = index.Find(e => string.Equals(e.Id, id, StringComparison.Ordinal));
+            if (entry is null)
             {
                 return null;
             }
 
-            node.Value.LastUsed = now;
-            _byUse.Remove(node);
-            _byUse.AddFirst(node);
-            return node.Value.Brand;
-        }
-
-        /// <summary>Removes the drafts last used before <paramref name="cutoff"/>; true when none is left.</summary>
-        public bool RemoveUsedBefore(DateTimeOffset cutoff)
-        {
-            while (_byUse.Last is { } oldest && oldest.Value.LastUsed <= cutoff)
+            index.Remove(entry);
+            var payload = await cache.GetAsync(DraftKey(tenantId, id), cancellationToken);
+            if (payload is not null)
             {
-                Remove(oldest);
+                index.Add(entry with { LastUsed = now });
             }
 
-            return _byUse.Count == 0;
+            await SaveIndexAsync(tenantId, index, cancellationToken);
+            return payload is null ? null : DraftPayload.Read(payload);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static string DraftKey(Guid tenantId, string id) => $"brand-preview:{tenantId:N}:{id}";
+
+    private static string IndexKey(Guid tenantId) => $"brand-preview:{tenantId:N}:index";
+
+    /// <summary>The tenant's index without the drafts last used <see cref="Lifetime"/> or longer ago (whose bytes it removes).</summary>
+    private async Task<List<IndexEntry>> LoadIndexAsync(Guid tenantId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var bytes = await cache.GetAsync(IndexKey(tenantId), cancellationToken);
+        var index = bytes is null ? [] : JsonSerializer.Deserialize<List<IndexEntry>>(bytes) ?? [];
+        foreach (var expired in index.Where(e => e.LastUsed <= now - Lifetime).ToList())
+        {
+            index.Remove(expired);
+            await cache.RemoveAsync(DraftKey(tenantId, expired.Id), cancellationToken);
         }
 
-        private void Remove(LinkedListNode<Draft> node)
+        return index;
+    }
+
+    private Task SaveIndexAsync(Guid tenantId, List<IndexEntry> index, CancellationToken cancellationToken) =>
+        index.Count == 0
+            ? cache.RemoveAsync(IndexKey(tenantId), cancellationToken)
+            : cache.SetAsync(IndexKey(tenantId), JsonSerializer.SerializeToUtf8Bytes(index), Expiry, cancellationToken);
+
+    private sealed record IndexEntry(string Id, long Size, DateTimeOffset LastUsed);
+
+    /// <summary>
+    /// A draft as bytes: its brand.json text (the format saved templates use, <see cref="BrandSerializer"/>), then the
+    /// logo's media type and bytes as they are, so a logo is not inflated by base64.
+    /// </summary>
+    private static class DraftPayload
+    {
+        public static byte[] Write(BrandTemplate brand)
         {
-            _byUse.Remove(node);
-            _byId.Remove(node.Value.Id);
-            _size -= node.Value.Size;
+            using var buffer = new MemoryStream();
+            using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(BrandSerializer.ToJson(brand));
+                writer.Write(brand.Logo?.ContentType ?? string.Empty);
+                writer.Write(brand.Logo?.Content.Length ?? 0);
+                writer.Write(brand.Logo?.Content ?? []);
+            }
+
+            return buffer.ToArray();
+        }
+
+        public static BrandTemplate Read(byte[] payload)
+        {
+            using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
+            var json = reader.ReadString();
+            var contentType = reader.ReadString();
+            var logo = reader.ReadBytes(reader.ReadInt32());
+            return BrandSerializer.FromJson(json, contentType.Length == 0 ? null : new BrandLogo(logo, contentType));
         }
     }
 }

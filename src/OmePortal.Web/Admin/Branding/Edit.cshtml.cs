@@ -89,7 +89,7 @@ public sealed class EditModel(
             return Page();
         }
 
-        PreviewDraft = drafts.Store(scope.TenantId, brand);
+        PreviewDraft = await drafts.StoreAsync(scope.TenantId, brand, cancellationToken);
         var portalBase = new Uri($"{Request.Scheme}://{Request.Host}/");
         PreviewMails = BrandLanguages.Supported.ToDictionary(
             language => language,
@@ -212,7 +212,7 @@ public sealed class EditModel(
             }
         }
 
-        if (drafts.Find(scope.TenantId, Input.PendingLogoDraft)?.Logo is { } pending)
+        if ((await drafts.FindAsync(scope.TenantId, Input.PendingLogoDraft, cancellationToken))?.Logo is { } pending)
         {
             HasPendingLogo = true;
             return (new LogoChange.Replace(pending), false);

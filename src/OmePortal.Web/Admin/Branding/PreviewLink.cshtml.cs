@@ -42,9 +42,9 @@ public sealed class PreviewLinkModel(BrandPreviewDrafts drafts, AdminScope scope
 
     public DateTimeOffset Now { get; private set; }
 
-    public IActionResult OnGet(string draft, string kind, string language)
+    public async Task<IActionResult> OnGetAsync(string draft, string kind, string language, CancellationToken cancellationToken)
     {
-        var brand = drafts.Find(scope.TenantId, draft);
+        var brand = await drafts.FindAsync(scope.TenantId, draft, cancellationToken);
         if (brand is null || !BrandLanguages.IsSupported(language) || !Enum.TryParse<PreviewPageKind>(kind, ignoreCase: true, out var pageKind))
         {
             return NotFound();

@@ -11,9 +11,9 @@ namespace OmePortal.Web.Admin.Branding;
 /// </summary>
 public sealed class PreviewMailModel(BrandPreviewDrafts drafts, AdminScope scope, BrandPreviewSettings settings, TimeProvider time) : PageModel
 {
-    public IActionResult OnGet(string draft, string language)
+    public async Task<IActionResult> OnGetAsync(string draft, string language, CancellationToken cancellationToken)
     {
-        var brand = drafts.Find(scope.TenantId, draft);
+        var brand = await drafts.FindAsync(scope.TenantId, draft, cancellationToken);
         if (brand is null || !BrandLanguages.IsSupported(language))
         {
             return NotFound();

@@ -81,7 +81,7 @@ public abstract partial class BrandingPagesTests : IAsyncLifetime
             created = Assert.IsType<BrandTemplateChange.Saved>(saved).Id;
         }
 
-        var draftOfB = _host.Services.GetRequiredService<BrandPreviewDrafts>().Store(tenantB, new BrandTemplate { Name = "Draft of B" });
+        var draftOfB = await _host.Services.GetRequiredService<BrandPreviewDrafts>().StoreAsync(tenantB, new BrandTemplate { Name = "Draft of B" });
         var defaultOfB = await DefaultTemplateAsync("tenant-b");
         var before = await DbAsync(_host, db => db.BrandTemplates.Where(t => t.TenantId == tenantB).OrderBy(t => t.Id).Select(t => t.Json + t.Name).ToListAsync());
 
