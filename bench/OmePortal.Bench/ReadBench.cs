@@ -39,17 +39,7 @@ public static partial class ReadBench
             }
         }
 
-        var script = Path.Combine(Path.GetTempPath(), $"omeportal-read-{Guid.NewGuid():N}.lua");
-        await File.WriteAllTextAsync(script, $$"""
-            local n = 0
-            request = function()
-              n = n + 1
-              if n % 2 == 0 then
-                return wrk.format("GET", "/messages/{{id}}/body")
-              end
-              return wrk.format("GET", "/messages/{{id}}")
-            end
-            """);
+        var script = await PageAndBodyScriptAsync(id);
         if (options.Hold > TimeSpan.Zero)
         {
             Console.Error.WriteLine($"Holding {options.Hold.TotalSeconds:F0} s. Portal pid {portal.Pid}; try:");
@@ -106,6 +96,23 @@ public static partial class ReadBench
         var worstP99 = rounds.MaxBy(r => Milliseconds(r.Read.P99)).Read.P99;
         report.Line($"Reading runs at **{ratios[ratios.Count / 2]:P1}** of the ok rate (median of {Rounds} rounds; target ≥ 10 %), worst p99 {worstP99} (target < 50 ms).");
         report.Line();
+    }
+
+    /// <summary>A wrk script (a temporary file; the caller deletes it) that asks for the message page and its body frame alternately.</summary>
+    internal static async Task<string> PageAndBodyScriptAsync(Guid id)
+    {
+        var script = Path.Combine(Path.GetTempPath(), $"omeportal-read-{Guid.NewGuid():N}.lua");
+        await File.WriteAllTextAsync(script, $$"""
+            local n = 0
+            request = function()
+              n = n + 1
+              if n % 2 == 0 then
+                return wrk.format("GET", "/messages/{{id}}/body")
+              end
+              return wrk.format("GET", "/messages/{{id}}")
+            end
+            """);
+        return script;
     }
 
     private const int Rounds = 3;

@@ -111,17 +111,7 @@ public static class ScaleBench
             var restAlone = await RestAsync(clients.Take(1).ToList(), 1, TimeSpan.FromSeconds(Math.Max(3, options.Duration.TotalSeconds / 3)));
 
             var (id, cookie) = await SignedInReaderAsync(portals[0], clients[0]);
-            var script = Path.Combine(Path.GetTempPath(), $"omeportal-scale-{Guid.NewGuid():N}.lua");
-            await File.WriteAllTextAsync(script, $$"""
-                local n = 0
-                request = function()
-                  n = n + 1
-                  if n % 2 == 0 then
-                    return wrk.format("GET", "/messages/{{id}}/body")
-                  end
-                  return wrk.format("GET", "/messages/{{id}}")
-                end
-                """);
+            var script = await ReadBench.PageAndBodyScriptAsync(id);
             try
             {
                 var seconds = (int)options.Duration.TotalSeconds;

@@ -13,6 +13,7 @@ using OmePortal.Web.Access.External;
 using OmePortal.Web.Audit;
 using OmePortal.Web.Hosting;
 using OmePortal.Web.Portal;
+using OmePortal.Web.Telemetry;
 using OmePortal.Web.Vault;
 
 namespace OmePortal.Web.Notifications;
@@ -36,6 +37,7 @@ public sealed partial class NotificationDispatcher(
     Readiness readiness,
     IOptions<NotificationOptions> options,
     TimeProvider time,
+    PortalMetrics metrics,
     ILogger<NotificationDispatcher> logger) : BackgroundService
 {
     private const int BatchSize = 32;
@@ -193,7 +195,7 @@ public sealed partial class NotificationDispatcher(
             }
 
             LogSent(mail.Kind, messageId, mail.Attempts + 1);
-            scope.ServiceProvider.GetRequiredService<OmePortal.Web.Telemetry.PortalMetrics>().Sent(mail.Kind);
+            metrics.Sent(mail.Kind);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -222,7 +224,7 @@ public sealed partial class NotificationDispatcher(
         // The row keeps the server's words for the admin's trace; the log gets the kind of failure only,
         // because a smart host's reply may quote the recipient's address (docs/ARCHITECTURE.md §14).
         LogSendFailed(mail.Kind, messageId, mail.Attempts, ex is SmtpCommandException smtp ? $"{ex.GetType().Name} {(int)smtp.StatusCode}" : ex.GetType().Name);
-        services.GetRequiredService<OmePortal.Web.Telemetry.PortalMetrics>().SendFailed(mail.Kind);
+        metrics.SendFailed(mail.Kind);
     }
 
     /// <summary>
