@@ -57,6 +57,16 @@ if [ -z "$redis_bin" ]; then
 fi
 [ -x "$redis_bin" ] || fail "redis-server not found after install"
 
+# --- gpg and openssl check what the portal sends end to end, independently of MimeKit ---
+command -v gpg >/dev/null || need_root_install gnupg
+command -v openssl >/dev/null || need_root_install openssl
+command -v gpg >/dev/null && command -v openssl >/dev/null || fail "gpg or openssl not found after install"
+
+# --- attachment previews: poppler renders PDF pages, LibreOffice turns Office documents into PDF ---
+command -v pdftoppm >/dev/null || need_root_install poppler-utils
+command -v soffice >/dev/null || need_root_install "libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui"
+command -v pdftoppm >/dev/null && command -v soffice >/dev/null || fail "pdftoppm or soffice not found after install"
+
 # --- the production guide's commands (docs/deploying.md): its unit is checked by systemd-analyze ---
 command -v systemd-analyze >/dev/null || need_root_install systemd
 command -v systemd-analyze >/dev/null || fail "systemd-analyze not found after install"

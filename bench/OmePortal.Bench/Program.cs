@@ -13,7 +13,7 @@ if (options.Runs("vault"))
     VaultBench.Run(report);
 }
 
-if (options.Runs("rest") || options.Runs("smtp") || options.Runs("memory") || options.Runs("read") || options.Parts.Contains("scale"))
+if (options.Runs("rest") || options.Runs("smtp") || options.Runs("memory") || options.Runs("read") || options.Runs("preview") || options.Parts.Contains("scale"))
 {
     if (options.WebDll is null)
     {
@@ -39,6 +39,11 @@ if (options.Runs("rest") || options.Runs("smtp") || options.Runs("memory") || op
     if (options.Runs("read"))
     {
         await ReadBench.RunAsync(report, options);
+    }
+
+    if (options.Runs("preview"))
+    {
+        await PreviewBench.RunAsync(report, options);
     }
 
     // Only when asked for by name: it needs the shared engines that bench/run.sh starts for it.

@@ -12,6 +12,13 @@ public sealed class Tenant
     public long MaxMessageBytes { get; set; }
     public ProtectionLevel DefaultProtection { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// Whether attachment previews of Do-Not-Forward messages carry a text layer (selectable, searchable,
+    /// read by screen readers). Off by default: text copies out of a page where a watermarked image does
+    /// not, so the tenant's admin decides. Previews of other messages always carry one.
+    /// </summary>
+    public bool DoNotForwardPreviewText { get; set; }
 }
 
 /// <summary>One version of a tenant key, wrapped by the master key (AES-KWP). A retired version has no key bytes left.</summary>
@@ -104,6 +111,9 @@ public sealed class RecipientRecord
     public DateTimeOffset? RevokedAt { get; set; }
     public DateTimeOffset? FirstViewedAt { get; set; }
     public DateTimeOffset? RepliedAt { get; set; }
+
+    /// <summary>How the recipient was sent the message: the portal, or an end-to-end copy (which cannot be recalled).</summary>
+    public OmePortal.Core.EndToEnd.DeliveryMethod DeliveryMethod { get; set; }
 }
 
 public enum OutboundMailKind
@@ -113,6 +123,15 @@ public enum OutboundMailKind
 
     /// <summary>"A passkey was added to your address", in the portal's neutral brand.</summary>
     PasskeyAdded = 2,
+
+    /// <summary>"An encryption key was added for your address" (recipient key directory), in the portal's neutral brand.</summary>
+    RecipientKeyAdded = 3,
+
+    /// <summary>
+    /// The original message encrypted to the recipient's own key (S/MIME or OpenPGP), composed at send time from the
+    /// vault and relayed through the smart host. Its payload is the link token, so it can fall back to a notification.
+    /// </summary>
+    EndToEnd = 4,
 }
 
 public enum OutboundMailStatus
@@ -310,6 +329,26 @@ public enum AuditEventKind
 
     /// <summary>A recipient removed a passkey (detail: how many sessions it had signed in were ended).</summary>
     PasskeyRemoved = 31,
+
+    /// <summary>A certificate or OpenPGP key was added to (or replaced in) the recipient key directory (detail: address, kind, fingerprint, source).</summary>
+    RecipientKeyAdded = 32,
+
+    /// <summary>A key was removed from the recipient key directory (detail: address, kind, fingerprint).</summary>
+    RecipientKeyRemoved = 33,
+
+    /// <summary>A trust anchor for recipient certificates was added (detail: fingerprint and subject).</summary>
+    TrustAnchorAdded = 34,
+    TrustAnchorRemoved = 35,
+
+    /// <summary>A tenant signing identity was uploaded or replaced (detail: kind and fingerprint).</summary>
+    SigningIdentitySet = 36,
+    SigningIdentityRemoved = 37,
+
+    /// <summary>The recipient key settings changed (detail: the new values).</summary>
+    RecipientKeySettingsChanged = 38,
+
+    /// <summary>A recipient opened the preview of an attachment (detail: the attachment's index).</summary>
+    AttachmentPreviewed = 39,
 }
 
 /// <summary>
@@ -466,4 +505,135 @@ public sealed class ReplySendRecipient
 {
     public Guid ReplySendId { get; set; }
     public required string Address { get; set; }
+}
+
+/// <summary>
+/// The preview of one attachment of a message (issue 23): which page images and text exist as blobs, or that
+/// the document could not be previewed (kept, so a hostile document is converted once, not on every request).
+/// Blob names are <see cref="BlobPrefix"/> plus a page suffix; they are ciphertext under the message key.
+/// </summary>
+public sealed class AttachmentPreviewRecord
+{
+    public Guid Id { get; set; }
+    public Guid MessageId { get; set; }
+
+    /// <summary>The attachment's index in the render model (as in the download URL).</summary>
+    public int AttachmentIndex { get; set; }
+    public AttachmentPreviewStatus Status { get; set; }
+
+    /// <summary>What the converter saw it as: 0 PDF, 1 Office, 2 image, 3 text (the web layer's enum).</summary>
+    public int Kind { get; set; }
+    public int PagesRendered { get; set; }
+    public int TotalPages { get; set; }
+    public bool HasText { get; set; }
+    public required string BlobPrefix { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public enum AttachmentPreviewStatus
+{
+    Ready = 0,
+
+    /// <summary>The converter failed or broke a limit: "can't be previewed".</summary>
+    Failed = 1,
+}
+
+/// <summary>What a recipient key directory entry holds (stored as a number; mirrors the web layer's RecipientKeyKind).</summary>
+public enum RecipientKeyRecordKind
+{
+    SMime = 0,
+    OpenPgp = 1,
+}
+
+/// <summary>How PGP mail is packaged for an entry: PGP/MIME unless the recipient or an admin chose PGP/Inline.</summary>
+public enum RecipientKeyRecordPgpFormat
+{
+    Mime = 0,
+    Inline = 1,
+}
+
+/// <summary>Who put a key into the directory.</summary>
+public enum RecipientKeySource
+{
+    Admin = 0,
+    Api = 1,
+    Recipient = 2,
+}
+
+/// <summary>
+/// One recipient's S/MIME certificate or OpenPGP public key, bound to one normalised address of one tenant.
+/// Usability is not stored: it is decided each time from the key, the time and the tenant's trust anchors.
+/// </summary>
+public sealed class RecipientKeyRecord
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string Address { get; set; }
+    public RecipientKeyRecordKind Kind { get; set; }
+
+    /// <summary>Upper-case hex: SHA-256 of the certificate's DER, or the OpenPGP v4 fingerprint of the primary key.</summary>
+    public required string Fingerprint { get; set; }
+
+    /// <summary>The DER certificate, or the binary OpenPGP transferable public key.</summary>
+    public required byte[] PublicKey { get; set; }
+    public RecipientKeyRecordPgpFormat PgpFormat { get; set; }
+    public RecipientKeySource Source { get; set; }
+
+    /// <summary>Certificate subject or the OpenPGP User ID naming the address (shown in lists).</summary>
+    public required string Description { get; set; }
+    public DateTimeOffset? NotAfter { get; set; }
+    public DateTimeOffset AddedAt { get; set; }
+    public required string AddedBy { get; set; }
+}
+
+/// <summary>A CA (or self-signed) certificate the tenant accepts as the root of recipient certificates.</summary>
+public sealed class RecipientTrustAnchorRecord
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+
+    /// <summary>Upper-case hex SHA-256 of the DER certificate.</summary>
+    public required string Fingerprint { get; set; }
+    public required string Subject { get; set; }
+    public required byte[] Certificate { get; set; }
+    public DateTimeOffset NotAfter { get; set; }
+    public DateTimeOffset AddedAt { get; set; }
+    public required string AddedBy { get; set; }
+}
+
+/// <summary>The tenant's choices for the recipient key directory and signing; a missing row means the defaults (all off).</summary>
+public sealed class RecipientKeySettingsRecord
+{
+    public Guid TenantId { get; set; }
+
+    /// <summary>Accept a self-signed recipient certificate without a trust anchor (it must still name the address and be valid).</summary>
+    public bool AllowSelfSigned { get; set; }
+
+    /// <summary>Sign the portal's notification mails with the tenant's signing identity too.</summary>
+    public bool SignNotifications { get; set; }
+}
+
+/// <summary>
+/// A tenant signing identity (at most one per kind): the public part in the clear, the private key sealed
+/// under its own random key (<see cref="SealedSecret"/>), which is stored wrapped by a tenant key version,
+/// like a message key (docs/ARCHITECTURE.md §4).
+/// </summary>
+public sealed class SigningIdentityRecord
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public RecipientKeyRecordKind Kind { get; set; }
+    public required string Fingerprint { get; set; }
+    public required string Description { get; set; }
+    public DateTimeOffset? NotAfter { get; set; }
+
+    /// <summary>The DER certificate, or the binary OpenPGP public key.</summary>
+    public required byte[] PublicPart { get; set; }
+    public int KeyVersion { get; set; }
+    public required byte[] WrappedKey { get; set; }
+
+    /// <summary>PKCS#12 without password (S/MIME) or the binary secret key without passphrase (OpenPGP), sealed.</summary>
+    public required byte[] SealedSecret { get; set; }
+    public DateTimeOffset AddedAt { get; set; }
+    public required string AddedBy { get; set; }
 }

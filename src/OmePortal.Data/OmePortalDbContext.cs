@@ -36,6 +36,11 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<TenantDomainRecord> TenantDomains => Set<TenantDomainRecord>();
     public DbSet<ReplySendRecord> ReplySends => Set<ReplySendRecord>();
     public DbSet<ReplySendRecipient> ReplySendRecipients => Set<ReplySendRecipient>();
+    public DbSet<RecipientKeyRecord> RecipientKeys => Set<RecipientKeyRecord>();
+    public DbSet<RecipientTrustAnchorRecord> RecipientTrustAnchors => Set<RecipientTrustAnchorRecord>();
+    public DbSet<RecipientKeySettingsRecord> RecipientKeySettings => Set<RecipientKeySettingsRecord>();
+    public DbSet<SigningIdentityRecord> SigningIdentities => Set<SigningIdentityRecord>();
+    public DbSet<AttachmentPreviewRecord> AttachmentPreviews => Set<AttachmentPreviewRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -195,6 +200,45 @@ public abstract class OmePortalDbContext(DbContextOptions options) : IdentityDbC
         {
             e.HasKey(n => new { n.ReplySendId, n.Address });
             e.Property(n => n.Address).HasMaxLength(320);
+        });
+        // Recipient key directory and signing identities (issue 22): one key per fingerprint per tenant.
+        modelBuilder.Entity<RecipientKeyRecord>(e =>
+        {
+            e.HasIndex(k => new { k.TenantId, k.Fingerprint }).IsUnique();
+            e.HasIndex(k => new { k.TenantId, k.Address });
+            e.Property(k => k.Address).HasMaxLength(320);
+            e.Property(k => k.Fingerprint).HasMaxLength(64);
+            e.Property(k => k.Description).HasMaxLength(500);
+            e.Property(k => k.AddedBy).HasMaxLength(320);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId);
+        });
+        modelBuilder.Entity<RecipientTrustAnchorRecord>(e =>
+        {
+            e.HasIndex(a => new { a.TenantId, a.Fingerprint }).IsUnique();
+            e.Property(a => a.Fingerprint).HasMaxLength(64);
+            e.Property(a => a.Subject).HasMaxLength(500);
+            e.Property(a => a.AddedBy).HasMaxLength(320);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(a => a.TenantId);
+        });
+        modelBuilder.Entity<RecipientKeySettingsRecord>(e =>
+        {
+            e.HasKey(s => s.TenantId);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId);
+        });
+        modelBuilder.Entity<SigningIdentityRecord>(e =>
+        {
+            e.HasIndex(i => new { i.TenantId, i.Kind }).IsUnique();
+            e.Property(i => i.Fingerprint).HasMaxLength(64);
+            e.Property(i => i.Description).HasMaxLength(500);
+            e.Property(i => i.AddedBy).HasMaxLength(320);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(i => i.TenantId);
+        });
+        // Attachment previews (issue 23): one row per attachment, removed with its message.
+        modelBuilder.Entity<AttachmentPreviewRecord>(e =>
+        {
+            e.HasIndex(p => new { p.MessageId, p.AttachmentIndex }).IsUnique();
+            e.Property(p => p.BlobPrefix).HasMaxLength(200);
+            e.HasOne<MessageRecord>().WithMany().HasForeignKey(p => p.MessageId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<OutboundMailRecord>(e =>
         {

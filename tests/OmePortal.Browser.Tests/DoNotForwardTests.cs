@@ -35,14 +35,14 @@ public sealed class DoNotForwardTests(BrowserFixture browser) : IAsyncLifetime
         // The control: an Encrypt-Only message has both, so their absence below means something.
         await page.GotoAsync($"{_host.BaseUrl}/messages/{open.Id}");
         Assert.Equal(1, await page.Locator($"a[href='/messages/{open.Id}/reply?mode=forward']").CountAsync());
-        Assert.Equal(1, await page.Locator($"a[href^='/messages/{open.Id}/attachments/']").CountAsync());
+        Assert.Equal(1, await page.Locator($"a[href^='/messages/{open.Id}/attachments/']:not([href$='/preview'])").CountAsync());
         Assert.Equal(0, await page.Locator(".ome-watermark").CountAsync());
 
         await page.GotoAsync($"{_host.BaseUrl}/messages/{dnf.Id}");
         var frame = await Pages.BodyFrameAsync(page);
         await Pages.PollAsync<bool>(frame, $"() => document.body.innerText.includes('{marker}')", "the body");
         Assert.Equal(0, await page.Locator("a[href*='mode=forward']").CountAsync());
-        Assert.Equal(0, await page.Locator("a[href*='/attachments/']").CountAsync());
+        Assert.Equal(0, await page.Locator("a[href*='/attachments/']:not([href$='/preview'])").CountAsync()); // previews are the way to read them (Previews/Viewer)
         Assert.Equal(1, await page.Locator($"a[href='/messages/{dnf.Id}/reply?mode=reply']").CountAsync());
         Assert.Contains("report.pdf", await page.Locator(".attachment-list").InnerTextAsync(), StringComparison.Ordinal); // listed, not linked
 

@@ -23,7 +23,9 @@ public sealed record IngestRequest(
     IReadOnlyList<string>? EnvelopeRecipients = null,
     Guid? ConversationId = null,
     Guid? InReplyToMessageId = null,
-    string? Actor = null);
+    string? Actor = null,
+    OmePortal.Core.EndToEnd.DeliveryPreference Delivery = OmePortal.Core.EndToEnd.DeliveryPreference.Portal,
+    bool EndToEndForDoNotForward = false);
 
 public sealed record IngestedRecipient(string Address, string Link);
 

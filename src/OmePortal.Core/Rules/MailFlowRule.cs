@@ -64,11 +64,15 @@ public enum RuleActionKind
 
 /// <param name="TemplateId">The branding template; null for the tenant's default template.</param>
 /// <param name="ExpiryDays">Days until the message expires (0 = never); null for the template's expiry.</param>
+/// <param name="Delivery">Whether recipients with a usable key get the message end to end (S/MIME, PGP) instead of the portal.</param>
+/// <param name="EndToEndForDoNotForward">Whether a Do-Not-Forward message may go end to end too (it then loses the portal's controls).</param>
 public sealed record RuleAction(
     RuleActionKind Kind,
     Guid? TemplateId = null,
     ProtectionLevel Protection = ProtectionLevel.EncryptOnly,
-    int? ExpiryDays = null)
+    int? ExpiryDays = null,
+    OmePortal.Core.EndToEnd.DeliveryPreference Delivery = OmePortal.Core.EndToEnd.DeliveryPreference.Portal,
+    bool EndToEndForDoNotForward = false)
 {
     public static readonly RuleAction None = new(RuleActionKind.None);
     public static readonly RuleAction DoNotEncrypt = new(RuleActionKind.DoNotEncrypt);

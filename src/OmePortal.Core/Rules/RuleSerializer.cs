@@ -149,7 +149,13 @@ public static class RuleValidator
             errors.Add(new RuleError("ExpiryDays", RuleErrorKind.OutOfRange, MaxExpiryDays));
         }
 
-        if (action.Kind != RuleActionKind.Encrypt && (action.TemplateId is not null || action.ExpiryDays is not null || action.Protection != ProtectionLevel.EncryptOnly))
+        if (!Enum.IsDefined(action.Delivery))
+        {
+            errors.Add(new RuleError("Delivery", RuleErrorKind.Invalid));
+        }
+
+        if (action.Kind != RuleActionKind.Encrypt && (action.TemplateId is not null || action.ExpiryDays is not null || action.Protection != ProtectionLevel.EncryptOnly
+            || action.Delivery != OmePortal.Core.EndToEnd.DeliveryPreference.Portal || action.EndToEndForDoNotForward))
         {
             errors.Add(new RuleError("Action", RuleErrorKind.Invalid));
         }

@@ -22,6 +22,13 @@ public enum BlobPurpose : byte
     /// sealed into the message's row so that pages showing a message but not its body open no blob.
     /// </summary>
     RenderSummary = 4,
+
+    /// <summary>
+    /// A page image or the text layer of an attachment's preview, rendered on the server. Its plaintext starts
+    /// with the attachment index and page it belongs to, which the reader checks, so a preview blob cannot be
+    /// shown as another attachment's or another page's.
+    /// </summary>
+    AttachmentPreview = 5,
 }
 
 /// <summary>

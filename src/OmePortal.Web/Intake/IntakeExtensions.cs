@@ -40,6 +40,7 @@ public static class IntakeExtensions
         builder.Services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<ApiKeys>();
         builder.Services.AddScoped<MessageIngestor>();
+        builder.Services.AddSingleton<IntakeCommitQueue>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddAuthentication()

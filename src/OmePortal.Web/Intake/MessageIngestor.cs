@@ -28,6 +28,8 @@ public sealed partial class MessageIngestor(
     OutboxSignal outbox,
     AuditLog audit,
     AcceptedSenders senders,
+    IntakeCommitQueue commits,
+    OmePortal.Web.EndToEnd.DeliveryPlanner deliveryPlanner,
     Microsoft.Extensions.Options.IOptions<IntakeOptions> intake,
     TimeProvider time,
     ILogger<MessageIngestor> logger)
@@ -86,6 +88,9 @@ public sealed partial class MessageIngestor(
         DateTimeOffset? expiresAt = expiryDays == 0 ? null : now.AddDays(expiryDays);
         var messageId = Guid.CreateVersion7(now);
 
+        // Per recipient: the portal notification, or an end-to-end copy composed from the vault at send time (§6).
+        var delivery = await deliveryPlanner.PlanAsync(
+            tenant.Id, request.Delivery, request.EndToEndForDoNotForward, protection, [.. parsed.Recipients.Select(r => r.Address)], cancellationToken);
         var (key, keyVersion, wrappedKey) = await vault.NewMessageKeyAsync(db, tenant.Id, cancellationToken);
         using (key)
         {
@@ -140,6 +145,7 @@ public sealed partial class MessageIngestor(
                     TenantId = tenant.Id,
                     Address = recipient.Address,
                     Kind = recipient.Kind,
+                    DeliveryMethod = delivery.MethodFor(recipient.Address),
                     TokenHash = HashToken(token),
                 };
                 message.Recipients.Add(record);
@@ -149,7 +155,7 @@ public sealed partial class MessageIngestor(
                     TenantId = tenant.Id,
                     MessageId = messageId,
                     RecipientId = record.Id,
-                    Kind = OutboundMailKind.Notification,
+                    Kind = delivery.MailKindFor(recipient.Address),
                     ToAddress = recipient.Address,
                     Status = OutboundMailStatus.Pending,
                     CreatedAt = now,
@@ -163,7 +169,8 @@ public sealed partial class MessageIngestor(
             audit.Add(tenant.Id, AuditEventKind.MessageReceived, ActorOf(request), messageId, detail: SourceName(request.Source));
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
+                // Shares one transaction and fsync with the intakes committing at the same moment.
+                await commits.CommitAsync(db, cancellationToken);
             }
             catch (DbUpdateException) when (dedupeHash is not null)
             {

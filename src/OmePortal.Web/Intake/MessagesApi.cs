@@ -36,6 +36,7 @@ public static class MessagesApi
         string? protection,
         string? template,
         string? expiresInDays,
+        string? delivery,
         MessageIngestor ingestor,
         MailFlowRules rules,
         OmePortalDbContext db,
@@ -74,6 +75,19 @@ public static class MessagesApi
             days = d;
         }
 
+        // delivery=best: recipients with a usable key get the message end to end (S/MIME, PGP); portal: everyone uses the portal.
+        OmePortal.Core.EndToEnd.DeliveryPreference? deliveryPreference = null;
+        if (!string.IsNullOrEmpty(delivery))
+        {
+            if (!Enum.TryParse<OmePortal.Core.EndToEnd.DeliveryPreference>(delivery, ignoreCase: true, out var chosen) || !Enum.IsDefined(chosen) || char.IsDigit(delivery[0]))
+            {
+                metrics.Refused(IntakeChannel.Rest, RefusalReasons.InvalidRequest);
+                return Problem(StatusCodes.Status400BadRequest, "Invalid delivery", "delivery must be best or portal.");
+            }
+
+            deliveryPreference = chosen;
+        }
+
         var tenantId = ApiKeyAuthenticationHandler.TenantOf(http.User);
         var limit = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.MaxMessageBytes).SingleAsync(cancellationToken);
         if (http.Request.ContentLength > limit)
@@ -105,15 +119,28 @@ public static class MessagesApi
         // A caller that chose the protection has decided; otherwise the tenant's mail-flow rules do. A REST caller
         // always asked for protection, so a message no rule encrypts (or one a rule exempts) is still encrypted,
         // with the tenant default. A template or expiry given in the query wins over the rule's.
-        if (level is null
+        // The delivery choice follows the same order: the query's, else the rule's; only a rule can let a Do-Not-Forward
+        // message go end to end.
+        var endToEndForDoNotForward = false;
+        if ((level is null || deliveryPreference is null)
             && await rules.EvaluateAsync(tenantId, body, null, null, cancellationToken) is RulesVerdict.Evaluated { Encryption: { } byRule })
         {
-            level = byRule.Protection;
-            template = string.IsNullOrWhiteSpace(template) ? byRule.TemplateName : template;
-            days ??= byRule.ExpiresInDays;
+            if (level is null)
+            {
+                level = byRule.Protection;
+                template = string.IsNullOrWhiteSpace(template) ? byRule.TemplateName : template;
+                days ??= byRule.ExpiresInDays;
+            }
+
+            deliveryPreference ??= byRule.Rule.Action.Delivery;
+            endToEndForDoNotForward = byRule.Rule.Action.EndToEndForDoNotForward;
         }
 
-        var result = await ingestor.IngestAsync(new IngestRequest(tenantId, body, IngestSource.Api, level, template, days, Actor: ApiKeyAuthenticationHandler.ActorOf(http.User)), cancellationToken);
+        var result = await ingestor.IngestAsync(
+            new IngestRequest(
+                tenantId, body, IngestSource.Api, level, template, days, Actor: ApiKeyAuthenticationHandler.ActorOf(http.User),
+                Delivery: deliveryPreference ?? OmePortal.Core.EndToEnd.DeliveryPreference.Portal, EndToEndForDoNotForward: endToEndForDoNotForward),
+            cancellationToken);
         switch (result)
         {
             case IngestResult.Accepted:

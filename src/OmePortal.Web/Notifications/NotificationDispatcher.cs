@@ -157,14 +157,22 @@ public sealed partial class NotificationDispatcher(
         }
 
         var mail = await db.OutboundMails.SingleAsync(o => o.Id == claim.Id, cancellationToken);
+        if (mail.Kind == OutboundMailKind.EndToEnd)
+        {
+            await DeliverEndToEndAsync(scope.ServiceProvider, db, mail, lease, cancellationToken);
+            return;
+        }
+
         (MimeKit.MimeMessage Mail, Guid? MessageId)? composed;
         try
         {
             composed = mail.Kind switch
             {
-                OutboundMailKind.Notification => await ComposeNotificationAsync(db, scope.ServiceProvider.GetRequiredService<MessageVault>(), mail, cancellationToken),
+                OutboundMailKind.Notification => await SignedAsync(
+                    scope.ServiceProvider, mail.TenantId, await ComposeNotificationAsync(db, scope.ServiceProvider.GetRequiredService<MessageVault>(), mail, cancellationToken), cancellationToken),
                 OutboundMailKind.Passcode => await ComposePasscodeAsync(db, mail, cancellationToken),
                 OutboundMailKind.PasskeyAdded => ComposePasskeyAdded(mail),
+                OutboundMailKind.RecipientKeyAdded => ComposeRecipientKeyAdded(mail),
                 _ => throw new InvalidOperationException($"Unknown outbound mail kind {mail.Kind}."),
             };
         }
@@ -356,6 +364,15 @@ public sealed partial class NotificationDispatcher(
             time.GetUtcNow()), null);
     }
 
+    /// <summary>"An encryption key was added for your address", in the portal's neutral brand (RecipientKeys/RecipientKeyAddedMail.cs).</summary>
+    private (MimeKit.MimeMessage Mail, Guid? MessageId)? ComposeRecipientKeyAdded(OutboundMailRecord mail)
+    {
+        var (kind, fingerprint, addedAt) = RecipientKeys.RecipientKeyAddedMail.Open(master, mail.SealedPayload ?? throw new InvalidOperationException($"Outbound mail {mail.Id} has no payload."));
+        return (RecipientKeyAddedMailComposer.Compose(
+            new RecipientKeyAddedMailRequest(PortalBrand, mail.Language, mail.ToAddress, RecipientKeys.RecipientKeyAddedMail.KindName(kind), fingerprint, addedAt, options.Value.FromAddress, options.Value.FromName),
+            time.GetUtcNow()), null);
+    }
+
     /// <summary>The original's Content-Language (null when it has none the portal can write, or it was shredded meanwhile).</summary>
     private static async Task<string?> ContentLanguageAsync(OmePortalDbContext db, MessageVault vault, MessageRecord message, CancellationToken cancellationToken)
     {
@@ -384,7 +401,12 @@ public sealed partial class NotificationDispatcher(
             return;
         }
 
-        var detail = mail.Kind == OutboundMailKind.Passcode ? "passcode" : "notification";
+        var detail = mail.Kind switch
+        {
+            OutboundMailKind.Passcode => "passcode",
+            OutboundMailKind.EndToEnd => "end-to-end",
+            _ => "notification",
+        };
         services.GetRequiredService<AuditLog>().Add(mail.TenantId, kind, AuditLog.SystemActor, mail.MessageId, mail.RecipientId, $"{detail}; attempts {mail.Attempts + (kind == AuditEventKind.NotificationSent ? 1 : 0)}");
     }
 

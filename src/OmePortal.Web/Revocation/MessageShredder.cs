@@ -34,7 +34,7 @@ public enum ShredOutcome
 /// The blob deletion reuses <see cref="MessageVault.DeleteBlobsAsync"/>; <see cref="MessageVault.ShredAsync"/>
 /// itself is not used because its tracked update cannot tell which of two callers won.
 /// </summary>
-public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault vault, AuditLog audit, TimeProvider time, ILogger<MessageShredder> logger)
+public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault vault, OmePortal.Web.Storage.IBlobStore blobs, AuditLog audit, TimeProvider time, ILogger<MessageShredder> logger)
 {
     public async Task<ShredOutcome> ShredIfUnreadableAsync(Guid messageId, CancellationToken cancellationToken)
     {
@@ -66,6 +66,7 @@ public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault 
         }
 
         await vault.DeleteBlobsAsync(record, cancellationToken);
+        await OmePortal.Web.Previews.PreviewBlobs.DeleteForMessageAsync(db, blobs, messageId, cancellationToken);
 
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
@@ -92,6 +93,9 @@ public sealed partial class MessageShredder(OmePortalDbContext db, MessageVault 
         }
 
         vault.ForgetKey(messageId);
+
+        // A preview stored while this ran: its writer checks the key after storing, this catches the rest.
+        await OmePortal.Web.Previews.PreviewBlobs.DeleteForMessageAsync(db, blobs, messageId, cancellationToken);
 
         // A reader re-rendering between the deletion above and the update may have switched the message to a new render blob.
         var current = await db.Messages.AsNoTracking().Where(m => m.Id == messageId).Select(m => m.RenderBlob).SingleAsync(cancellationToken);

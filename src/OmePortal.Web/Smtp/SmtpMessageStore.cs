@@ -87,7 +87,9 @@ internal sealed class SmtpMessageStore(IServiceScopeFactory scopes, Microsoft.Ex
                 TemplateName: encryption?.TemplateName,
                 ExpiresInDays: encryption?.ExpiresInDays,
                 EnvelopeSender: sender,
-                EnvelopeRecipients: recipients);
+                EnvelopeRecipients: recipients,
+                Delivery: encryption?.Rule.Action.Delivery ?? OmePortal.Core.EndToEnd.DeliveryPreference.Portal,
+                EndToEndForDoNotForward: encryption?.Rule.Action.EndToEndForDoNotForward ?? false);
             var result = await ingestor.IngestAsync(request, cancellationToken);
             return result switch
             {

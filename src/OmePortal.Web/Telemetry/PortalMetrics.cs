@@ -40,7 +40,7 @@ public sealed class PortalMetrics
         var meter = meters.Create(MeterName);
         _accepted = meter.CreateCounter<long>("omeportal.messages.accepted", "{message}", "Messages accepted for protection, by channel (rest, smtp).");
         _refused = meter.CreateCounter<long>("omeportal.messages.refused", "{message}", "Messages refused at intake, by channel and reason.");
-        _sendFailures = meter.CreateCounter<long>("omeportal.mail.send_failures", "{attempt}", "Outgoing mail attempts that failed, by kind (notification, passcode, passkey_added).");
+        _sendFailures = meter.CreateCounter<long>("omeportal.mail.send_failures", "{attempt}", "Outgoing mail attempts that failed, by kind (notification, passcode, passkey_added, recipient_key_added, end_to_end).");
         _passcodesSent = meter.CreateCounter<long>("omeportal.passcodes.sent", "{mail}", "Passcode mails handed to the smart host or pickup directory.");
         _passcodesFailed = meter.CreateCounter<long>("omeportal.passcodes.failed", "{attempt}", "Passcodes entered wrongly.");
         _signIns = meter.CreateCounter<long>("omeportal.signins", "{session}", "Recipient sign-ins, by method (passcode, passkey, oidc).");
@@ -97,6 +97,8 @@ public sealed class PortalMetrics
         OutboundMailKind.Notification => "notification",
         OutboundMailKind.Passcode => "passcode",
         OutboundMailKind.PasskeyAdded => "passkey_added",
+        OutboundMailKind.RecipientKeyAdded => "recipient_key_added",
+        OutboundMailKind.EndToEnd => "end_to_end",
         _ => "other",
     };
 

@@ -133,6 +133,43 @@ public sealed class TenantData
         }
     }
 
+    /// <summary>The recipient key directory: certificates and OpenPGP keys bound to addresses.</summary>
+    public IQueryable<RecipientKeyRecord> RecipientKeys
+    {
+        get
+        {
+            var tenantId = TenantId;
+            return _db.RecipientKeys.Where(k => k.TenantId == tenantId);
+        }
+    }
+
+    public IQueryable<RecipientTrustAnchorRecord> RecipientTrustAnchors
+    {
+        get
+        {
+            var tenantId = TenantId;
+            return _db.RecipientTrustAnchors.Where(a => a.TenantId == tenantId);
+        }
+    }
+
+    public IQueryable<RecipientKeySettingsRecord> RecipientKeySettings
+    {
+        get
+        {
+            var tenantId = TenantId;
+            return _db.RecipientKeySettings.Where(s => s.TenantId == tenantId);
+        }
+    }
+
+    public IQueryable<SigningIdentityRecord> SigningIdentities
+    {
+        get
+        {
+            var tenantId = TenantId;
+            return _db.SigningIdentities.Where(i => i.TenantId == tenantId);
+        }
+    }
+
     /// <summary>The tenant's own admins (never a system admin, who belongs to no tenant).</summary>
     public IQueryable<AdminUser> Admins
     {

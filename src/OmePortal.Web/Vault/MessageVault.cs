@@ -264,6 +264,8 @@ public sealed class MessageVault(TenantKeyRing keyRing, MessageKeyMemo keyMemo, 
     {
         var inUse = await db.Messages.Where(m => m.TenantId == tenantId && m.WrappedKey != null)
             .Select(m => m.KeyVersion).Distinct().ToListAsync(cancellationToken);
+        // Signing identities seal their private key under a key wrapped like a message key (RecipientKeys/SigningIdentities.cs).
+        inUse.AddRange(await db.SigningIdentities.Where(i => i.TenantId == tenantId).Select(i => i.KeyVersion).Distinct().ToListAsync(cancellationToken));
         var retirable = await db.TenantKeys
             .Where(k => k.TenantId == tenantId && k.Version != activeVersion && k.WrappedKey != null && !inUse.Contains(k.Version))
             .ToListAsync(cancellationToken);

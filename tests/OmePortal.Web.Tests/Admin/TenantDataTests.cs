@@ -60,7 +60,7 @@ public abstract partial class TenantDataTests : IAsyncLifetime
 
         // A set added to TenantData is picked up here; it must then be seeded above, or the "not empty" check fails.
         Assert.Equal(
-            ["Admins", "ApiKeys", "AuditEvents", "BrandTemplates", "Domains", "Messages", "OutboundMails", "Recipients", "Rules", "Tenant", "TenantKeys"],
+            ["Admins", "ApiKeys", "AuditEvents", "BrandTemplates", "Domains", "Messages", "OutboundMails", "RecipientKeySettings", "RecipientKeys", "RecipientTrustAnchors", "Recipients", "Rules", "SigningIdentities", "Tenant", "TenantKeys"],
             sets.Select(p => p.Name).Order(StringComparer.Ordinal));
 
         foreach (var set in sets)
@@ -202,6 +202,42 @@ public abstract partial class TenantDataTests : IAsyncLifetime
             Prefix = "omp_" + tag,
             KeyHash = System.Security.Cryptography.SHA256.HashData(Guid.NewGuid().ToByteArray()),
             CreatedAt = now,
+        });
+        db.RecipientKeys.Add(new RecipientKeyRecord
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            Address = tag + "@example.test",
+            Fingerprint = "FP" + tag.ToUpperInvariant(),
+            PublicKey = [1],
+            Description = tag,
+            AddedAt = now,
+            AddedBy = "test",
+        });
+        db.RecipientTrustAnchors.Add(new RecipientTrustAnchorRecord
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            Fingerprint = "CA" + tag.ToUpperInvariant(),
+            Subject = "CN=" + tag,
+            Certificate = [1],
+            NotAfter = now,
+            AddedAt = now,
+            AddedBy = "test",
+        });
+        db.RecipientKeySettings.Add(new RecipientKeySettingsRecord { TenantId = tenantId });
+        db.SigningIdentities.Add(new SigningIdentityRecord
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            Fingerprint = "SIG" + tag.ToUpperInvariant(),
+            Description = tag,
+            PublicPart = [1],
+            KeyVersion = 1,
+            WrappedKey = [1],
+            SealedSecret = [1],
+            AddedAt = now,
+            AddedBy = "test",
         });
         await db.SaveChangesAsync();
         return message.Id;

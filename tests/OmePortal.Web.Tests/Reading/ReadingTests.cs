@@ -417,8 +417,10 @@ public abstract class ReadingTests : IAsyncLifetime
         var (status, page, _) = await GetAsync(reader.Http, $"/messages/{message.Id}");
         Assert.Equal(HttpStatusCode.OK, status);
 
-        // No download links, no forward; replies stay.
-        Assert.DoesNotContain("/attachments/", page, StringComparison.Ordinal);
+        // No download links (an attachment's only link is its preview, Previews/Viewer), no forward; replies stay.
+        var html = new HtmlPage(page);
+        Assert.All(new MessagePage(html).Attachments, a => Assert.Null(a.Href));
+        Assert.All(html.FindAll("a[href*='/attachments/']"), a => Assert.EndsWith("/preview", a.GetAttribute("href"), StringComparison.Ordinal));
         Assert.DoesNotContain("mode=forward", page, StringComparison.Ordinal);
         Assert.Contains($"/messages/{message.Id}/reply?mode=reply", page, StringComparison.Ordinal);
 

@@ -10,8 +10,8 @@ using Xunit.Abstractions;
 namespace OmePortal.Web.Tests.Vault;
 
 /// <summary>
-/// A message with unique markers in its subject, HTML body, text body and attachment is ingested;
-/// then every byte of the database files and the blob store (files, or Azurite's data directory), and
+/// A message with unique markers in its subject, HTML body, text body and attachments is ingested and its
+/// attachments previewed (a PDF with a marker on its pages, rendered to images and text); then every byte of the database files and the blob store (files, or Azurite's data directory), and
 /// everything else under the data directory, is searched for the markers and for the recipients' link tokens.
 /// </summary>
 public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
@@ -21,23 +21,52 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
     [Fact]
     public async Task Ingest_LeavesNoPlaintextInDatabaseOrBlobs()
     {
-        await using var host = await new PortalHost(Storage).StartAsync();
+        // Previews (issue 23) work in a directory of their own: scanned too, and it must be empty afterwards.
+        var previewWork = TestEnvironment.NewTempDirectory("omeportal-previews");
+        await using var host = await new PortalHost(Storage, new Dictionary<string, string?> { ["OmePortal:Previews:WorkDirectory"] = previewWork }).StartAsync();
         var markers = new[]
         {
             TestMessages.NewMarker("SUBJECTMARK"),
             TestMessages.NewMarker("HTMLMARK"),
             TestMessages.NewMarker("TEXTMARK"),
             TestMessages.NewMarker("ATTACHMARK"),
+            TestMessages.NewMarker("PREVIEWMARK"),
         };
-        var raw = TestMessages.ToBytes(TestMessages.WithMarkers(markers[0], markers[1], markers[2], markers[3], "jan@example.nl", "piet@example.nl"));
+        var mime = TestMessages.WithMarkers(markers[0], markers[1], markers[2], markers[3], "jan@example.nl", "piet@example.nl");
+        Assert.IsType<MimeKit.Multipart>(mime.Body).Add(new MimeKit.MimePart("application", "pdf")
+        {
+            Content = new MimeKit.MimeContent(new MemoryStream(Previews.TestDocuments.Pdf(2, page => $"Page {page} {markers[4]}"))),
+            ContentDisposition = new MimeKit.ContentDisposition(MimeKit.ContentDisposition.Attachment) { FileName = "figures.pdf" },
+            ContentTransferEncoding = MimeKit.ContentEncoding.EightBit,
+        });
+        var raw = TestMessages.ToBytes(mime);
 
         // Control: the scanner finds every marker in the plaintext we send.
         Assert.All(markers, m => Assert.True(Contains(raw, m), $"control: {m} not found in the raw message"));
 
-        var tokens = (await host.IngestAsync(raw)).Recipients.Select(r => r.Token).ToList();
+        var ingested = await host.IngestAsync(raw);
+        var tokens = ingested.Recipients.Select(r => r.Token).ToList();
         await host.WaitForOutboxAsync(tokens.Count);
 
-        var roots = new List<string> { host.DataDirectory };
+        // Both attachments previewed: the text file's text and the PDF's pages and text layer are stored (encrypted).
+        var pagesSeen = new List<byte[]>();
+        foreach (var index in new[] { 0, 1 })
+        {
+            Assert.IsType<OmePortal.Web.Previews.PreviewOutcome.Ready>(await Previews.PreviewTestSupport.PrepareAsync(host, ingested.Id, index));
+            var page = await Previews.PreviewTestSupport.PageAsync(host, ingested.Id, index, 1);
+            if (page is not null)
+            {
+                pagesSeen.Add(page[(page.Length / 2)..((page.Length / 2) + 48)]);
+            }
+        }
+
+        // Control: the rendered preview does hold the marker, as text and as a page image.
+        Assert.Contains(markers[4], await Previews.PreviewTestSupport.TextAsync(host, ingested.Id, 1, 2), StringComparison.Ordinal);
+        Assert.Contains(markers[3], await Previews.PreviewTestSupport.TextAsync(host, ingested.Id, 0, 1), StringComparison.Ordinal);
+        Assert.Single(pagesSeen);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(previewWork));
+
+        var roots = new List<string> { host.DataDirectory, previewWork };
         if (Storage is StorageKind.Postgres or StorageKind.PostgresAzureBlob)
         {
             await using (var connection = new NpgsqlConnection(host.PostgresConnectionString))
@@ -93,6 +122,11 @@ public abstract class NoPlaintextAtRestTests(ITestOutputHelper output)
             foreach (var needle in delivered ? markers : markers.Concat(tokens))
             {
                 Assert.False(Contains(bytes, needle), $"'{needle}' found in plaintext in {file}");
+            }
+
+            foreach (var page in pagesSeen)
+            {
+                Assert.False(bytes.AsSpan().IndexOf(page) >= 0, $"a rendered preview page found in plaintext in {file}");
             }
         }
 

@@ -421,6 +421,49 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.ToTable("ApiKeys");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AttachmentPreviewRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("AttachmentIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("BlobPrefix")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("HasText")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("PagesRendered")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TotalPages")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId", "AttachmentIndex")
+                        .IsUnique();
+
+                    b.ToTable("AttachmentPreviews");
+                });
+
             modelBuilder.Entity("OmePortal.Data.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -823,6 +866,80 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.ToTable("PasskeyCredentials");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientKeyRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("AddedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AddedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("NotAfter")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("PgpFormat")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<int>("Source")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Address");
+
+                    b.HasIndex("TenantId", "Fingerprint")
+                        .IsUnique();
+
+                    b.ToTable("RecipientKeys");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.RecipientKeySettingsRecord", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("AllowSelfSigned")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("SignNotifications")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("TenantId");
+
+                    b.ToTable("RecipientKeySettings");
+                });
+
             modelBuilder.Entity("OmePortal.Data.RecipientLanguagePreference", b =>
                 {
                     b.Property<byte[]>("AddressHash")
@@ -869,6 +986,9 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(320)
                         .HasColumnType("character varying(320)");
+
+                    b.Property<int>("DeliveryMethod")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset?>("FirstViewedAt")
                         .HasColumnType("timestamp with time zone");
@@ -951,6 +1071,48 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.ToTable("RecipientSessions");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientTrustAnchorRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("AddedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AddedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<byte[]>("Certificate")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("NotAfter")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Fingerprint")
+                        .IsUnique();
+
+                    b.ToTable("RecipientTrustAnchors");
+                });
+
             modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
                 {
                     b.Property<Guid>("ReplySendId")
@@ -996,6 +1158,62 @@ namespace OmePortal.Data.Migrations.Postgres
                     b.ToTable("ReplySends");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.SigningIdentityRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("AddedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AddedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("KeyVersion")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("NotAfter")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("PublicPart")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("SealedSecret")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Kind")
+                        .IsUnique();
+
+                    b.ToTable("SigningIdentities");
+                });
+
             modelBuilder.Entity("OmePortal.Data.Tenant", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1007,6 +1225,9 @@ namespace OmePortal.Data.Migrations.Postgres
 
                     b.Property<int>("DefaultProtection")
                         .HasColumnType("integer");
+
+                    b.Property<bool>("DoNotForwardPreviewText")
+                        .HasColumnType("boolean");
 
                     b.Property<long>("MaxMessageBytes")
                         .HasColumnType("bigint");
@@ -1169,6 +1390,15 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AttachmentPreviewRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.MessageRecord", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.BrandTemplateRecord", b =>
                 {
                     b.HasOne("OmePortal.Data.Tenant", null)
@@ -1196,6 +1426,24 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientKeyRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OmePortal.Data.RecipientKeySettingsRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.RecipientRecord", b =>
                 {
                     b.HasOne("OmePortal.Data.MessageRecord", null)
@@ -1205,11 +1453,29 @@ namespace OmePortal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientTrustAnchorRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
                 {
                     b.HasOne("OmePortal.Data.ReplySendRecord", null)
                         .WithMany("NewRecipients")
                         .HasForeignKey("ReplySendId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OmePortal.Data.SigningIdentityRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

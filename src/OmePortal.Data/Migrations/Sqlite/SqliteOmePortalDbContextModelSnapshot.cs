@@ -410,6 +410,49 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.ToTable("ApiKeys");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AttachmentPreviewRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("AttachmentIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BlobPrefix")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("HasText")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PagesRendered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TotalPages")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MessageId", "AttachmentIndex")
+                        .IsUnique();
+
+                    b.ToTable("AttachmentPreviews");
+                });
+
             modelBuilder.Entity("OmePortal.Data.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -810,6 +853,80 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.ToTable("PasskeyCredentials");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientKeyRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AddedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("NotAfter")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PgpFormat")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Source")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Address");
+
+                    b.HasIndex("TenantId", "Fingerprint")
+                        .IsUnique();
+
+                    b.ToTable("RecipientKeys");
+                });
+
+            modelBuilder.Entity("OmePortal.Data.RecipientKeySettingsRecord", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AllowSelfSigned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("SignNotifications")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("TenantId");
+
+                    b.ToTable("RecipientKeySettings");
+                });
+
             modelBuilder.Entity("OmePortal.Data.RecipientLanguagePreference", b =>
                 {
                     b.Property<byte[]>("AddressHash")
@@ -856,6 +973,9 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("DeliveryMethod")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("FirstViewedAt")
                         .HasColumnType("INTEGER");
@@ -938,6 +1058,48 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.ToTable("RecipientSessions");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientTrustAnchorRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AddedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Certificate")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NotAfter")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Fingerprint")
+                        .IsUnique();
+
+                    b.ToTable("RecipientTrustAnchors");
+                });
+
             modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
                 {
                     b.Property<Guid>("ReplySendId")
@@ -983,6 +1145,62 @@ namespace OmePortal.Data.Migrations.Sqlite
                     b.ToTable("ReplySends");
                 });
 
+            modelBuilder.Entity("OmePortal.Data.SigningIdentityRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AddedBy")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("KeyVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("NotAfter")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("PublicPart")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("SealedSecret")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Kind")
+                        .IsUnique();
+
+                    b.ToTable("SigningIdentities");
+                });
+
             modelBuilder.Entity("OmePortal.Data.Tenant", b =>
                 {
                     b.Property<Guid>("Id")
@@ -993,6 +1211,9 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("DefaultProtection")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("DoNotForwardPreviewText")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("MaxMessageBytes")
@@ -1156,6 +1377,15 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.AttachmentPreviewRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.MessageRecord", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.BrandTemplateRecord", b =>
                 {
                     b.HasOne("OmePortal.Data.Tenant", null)
@@ -1183,6 +1413,24 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientKeyRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OmePortal.Data.RecipientKeySettingsRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.RecipientRecord", b =>
                 {
                     b.HasOne("OmePortal.Data.MessageRecord", null)
@@ -1192,11 +1440,29 @@ namespace OmePortal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OmePortal.Data.RecipientTrustAnchorRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OmePortal.Data.ReplySendRecipient", b =>
                 {
                     b.HasOne("OmePortal.Data.ReplySendRecord", null)
                         .WithMany("NewRecipients")
                         .HasForeignKey("ReplySendId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OmePortal.Data.SigningIdentityRecord", b =>
+                {
+                    b.HasOne("OmePortal.Data.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,14 +1,20 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using OmePortal.Data;
 using OmePortal.Web.Admin;
+using OmePortal.Web.Audit;
 
 using OmePortal.Web.Rules;
 
 namespace OmePortal.Web.Admin.Rules;
 
-/// <summary>/admin/rules: the tenant's rules in evaluation order (reorder, turn on/off) and the tenant's own domains.</summary>
-public sealed class RulesListModel(RuleStore store, AdminScope scope, IStringLocalizer<RulesResource> text) : PageModel
+/// <summary>
+/// /admin/rules: the tenant's rules in evaluation order (reorder, turn on/off), the tenant's own domains, and
+/// whether previews of Do-Not-Forward attachments carry a text layer (Previews/Viewer).
+/// </summary>
+public sealed class RulesListModel(RuleStore store, AdminScope scope, IStringLocalizer<RulesResource> text, OmePortalDbContext db, AuditLog audit) : PageModel
 {
     public IReadOnlyList<StoredRule> Rules { get; private set; } = [];
 
@@ -18,6 +24,9 @@ public sealed class RulesListModel(RuleStore store, AdminScope scope, IStringLoc
     public string? Domains { get; set; }
 
     public bool HasDomains { get; private set; }
+
+    /// <summary>Whether previews of Do-Not-Forward attachments carry a text layer (<see cref="Tenant.DoNotForwardPreviewText"/>).</summary>
+    public bool DoNotForwardPreviewText { get; private set; }
 
     [TempData]
     public string? Notice { get; set; }
@@ -64,8 +73,23 @@ public sealed class RulesListModel(RuleStore store, AdminScope scope, IStringLoc
         return RedirectToPage();
     }
 
+    public async Task<IActionResult> OnPostPreviewTextAsync(bool enabled, CancellationToken cancellationToken)
+    {
+        var changed = await db.Tenants.Where(t => t.Id == scope.TenantId && t.DoNotForwardPreviewText != enabled)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.DoNotForwardPreviewText, enabled), cancellationToken);
+        if (changed > 0)
+        {
+            await audit.RecordAsync(scope.TenantId, AuditEventKind.RuleChanged, scope.Actor,
+                detail: "Do-Not-Forward preview text layer: " + (enabled ? "on" : "off"), cancellationToken: cancellationToken);
+        }
+
+        Notice = text["PreviewTextSaved"];
+        return RedirectToPage();
+    }
+
     private async Task LoadAsync(CancellationToken cancellationToken, bool keepDomainsInput)
     {
+        DoNotForwardPreviewText = await db.Tenants.AsNoTracking().Where(t => t.Id == scope.TenantId).Select(t => t.DoNotForwardPreviewText).SingleAsync(cancellationToken);
         Rules = await store.ListAsync(scope.TenantId, cancellationToken);
         Text = RulePageData.TextFor(text, await RulePageData.TemplatesAsync(scope.Data, cancellationToken));
         var domains = await store.DomainsAsync(scope.TenantId, cancellationToken);

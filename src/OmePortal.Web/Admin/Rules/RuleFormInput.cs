@@ -28,6 +28,8 @@ public sealed class RuleFormInput
     public Guid? TemplateId { get; set; }
     public ProtectionLevel Protection { get; set; } = ProtectionLevel.EncryptOnly;
     public int? ExpiryDays { get; set; }
+    public OmePortal.Core.EndToEnd.DeliveryPreference Delivery { get; set; } = OmePortal.Core.EndToEnd.DeliveryPreference.Portal;
+    public bool EndToEndForDoNotForward { get; set; }
 
     public RuleConditions ToConditions()
     {
@@ -62,7 +64,7 @@ public sealed class RuleFormInput
 
     /// <summary>Template, protection and expiry only mean something for an encrypt action; the others drop them.</summary>
     public RuleAction ToAction() => Action == RuleActionKind.Encrypt
-        ? RuleAction.Encrypt(Protection, TemplateId, ExpiryDays)
+        ? RuleAction.Encrypt(Protection, TemplateId, ExpiryDays) with { Delivery = Delivery, EndToEndForDoNotForward = EndToEndForDoNotForward }
         : new RuleAction(Action);
 
     public MailFlowRule ToRule(Guid? id, int priority) =>
@@ -87,6 +89,8 @@ public sealed class RuleFormInput
             TemplateId = rule.Action.TemplateId,
             Protection = rule.Action.Protection,
             ExpiryDays = rule.Action.ExpiryDays,
+            Delivery = rule.Action.Delivery,
+            EndToEndForDoNotForward = rule.Action.EndToEndForDoNotForward,
         };
         foreach (var s in c.SensitiveInformation)
         {

@@ -47,7 +47,11 @@ public sealed class RuleText(IStringLocalizer<RulesResource> text, IReadOnlyDict
         return colon > 0 ? sentence[..colon] : sentence;
     }
 
-    public string Action(RuleAction action) => action.Kind switch
+    public string Action(RuleAction action) => action.Delivery == OmePortal.Core.EndToEnd.DeliveryPreference.Best && action.Kind == RuleActionKind.Encrypt
+        ? $"{EncryptionAction(action)}; {(action.EndToEndForDoNotForward ? text["DescDeliveryBestDoNotForward"] : text["DescDeliveryBest"])}"
+        : EncryptionAction(action);
+
+    private string EncryptionAction(RuleAction action) => action.Kind switch
     {
         RuleActionKind.Encrypt => text["DescEncrypt",
             action.Protection == ProtectionLevel.DoNotForward ? text["DescDoNotForward"] : text["DescEncryptOnly"],

@@ -75,7 +75,8 @@ public sealed record TraceRecipient(
     DateTimeOffset? FirstViewedAt,
     int Downloads,
     DateTimeOffset? RepliedAt,
-    DateTimeOffset? ForwardedAt);
+    DateTimeOffset? ForwardedAt,
+    OmePortal.Core.EndToEnd.DeliveryMethod Delivery = OmePortal.Core.EndToEnd.DeliveryMethod.Portal);
 
 /// <summary>A message as the trace shows it: metadata only (the subject and body are encrypted content).</summary>
 public sealed record TracedMessage(
@@ -163,7 +164,7 @@ public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
             .Select(t => t.Name)
             .SingleOrDefaultAsync(cancellationToken);
         var mails = await tenant.OutboundMails.AsNoTracking()
-            .Where(o => o.MessageId == messageId && o.Kind == OutboundMailKind.Notification)
+            .Where(o => o.MessageId == messageId && (o.Kind == OutboundMailKind.Notification || o.Kind == OutboundMailKind.EndToEnd))
             .Select(o => new { o.RecipientId, o.Status, o.Attempts, o.SentAt, o.LastError, o.CreatedAt })
             .ToListAsync(cancellationToken);
         var events = await tenant.AuditEvents.AsNoTracking()
@@ -213,7 +214,8 @@ public sealed class MessageTrace(OmePortalDbContext db, TimeProvider time)
                 r.FirstViewedAt,
                 own.Count(e => e.Kind == AuditEventKind.AttachmentDownloaded),
                 r.RepliedAt ?? own.LastOrDefault(e => e.Kind == AuditEventKind.Replied)?.At,
-                own.LastOrDefault(e => e.Kind == AuditEventKind.Forwarded)?.At);
+                own.LastOrDefault(e => e.Kind == AuditEventKind.Forwarded)?.At,
+                r.DeliveryMethod);
         }).ToList();
 
         return new TracedMessage(
