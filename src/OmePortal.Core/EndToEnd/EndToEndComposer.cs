@@ -90,16 +90,19 @@ public static class EndToEndComposer
             throw new EndToEndKeyException("The recipient's certificate cannot be read.", error);
         }
 
+        // RSA only, with OAEP (PKCS#1 v1.5 key transport is the weak, legacy choice). The directory already refuses
+        // EC certificates (CertificateCheck: BouncyCastle's ECDH envelopes do not decrypt in OpenSSL); this is the
+        // last line, so no recipient is sent mail they cannot open.
+        if (certificate.GetPublicKey() is not RsaKeyParameters)
+        {
+            throw new EndToEndKeyException("Only RSA certificates can be encrypted to end to end.");
+        }
+
         var recipient = new CmsRecipient(certificate, SubjectIdentifierType.IssuerAndSerialNumber)
         {
             EncryptionAlgorithms = [EncryptionAlgorithm.Aes256],
+            RsaEncryptionPadding = RsaEncryptionPadding.OaepSha256,
         };
-        // RSA keys get OAEP (PKCS#1 v1.5 key transport is the weak, legacy choice); an EC key goes by
-        // key agreement (ECDH), which MimeKit selects from the certificate's key on its own.
-        if (certificate.GetPublicKey() is RsaKeyParameters)
-        {
-            recipient.RsaEncryptionPadding = RsaEncryptionPadding.OaepSha256;
-        }
 
         using var context = new TemporarySecureMimeContext();
         var content = signer is { CanSignSMime: true }

@@ -62,6 +62,15 @@ public static class CertificateCheck
             return $"The certificate's key ({certificate.PublicKey.Oid.FriendlyName ?? algorithm}) cannot be used for S/MIME encryption; RSA or EC is needed.";
         }
 
+        if (algorithm == EcOid)
+        {
+            // An EC key is encrypted to by key agreement (ECDH), and the ECDH envelopes BouncyCastle (under MimeKit)
+            // writes do not decrypt in OpenSSL (the key-wrap algorithm inside the KDF input is encoded differently);
+            // a recipient must never get mail their program cannot open, so EC certificates wait for that fix and
+            // the address is served by the portal meanwhile (EndToEndComposerInteropTests keeps checking it).
+            return "The certificate has an EC key: end-to-end mail to EC (key agreement) certificates is not supported yet, so this address is served by the portal. An RSA certificate can be used.";
+        }
+
         if (certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } usage)
         {
             var needed = algorithm == RsaOid ? X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.KeyAgreement;

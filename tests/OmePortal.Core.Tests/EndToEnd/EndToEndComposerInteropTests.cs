@@ -46,6 +46,35 @@ public sealed class EndToEndComposerInteropTests(InteropKeys keys) : IClassFixtu
     }
 
     [Fact]
+    public void SMime_EcCertificate_IsRefusedInsteadOfSentUndecryptable()
+    {
+        using var recipient = keys.Pki.IssueEc("ec.reader@example.net");
+
+        Assert.Throws<EndToEndKeyException>(() => EndToEndComposer.EncryptFor(Original(), DeliveryMethod.SMime, recipient.RawData, Signer));
+    }
+
+    /// <summary>
+    /// Why EC certificates are refused: an ECDH envelope written by MimeKit on BouncyCastle does not decrypt in
+    /// OpenSSL. When a library update makes this pass, this test fails on purpose: then EC certificates can be
+    /// allowed in CertificateCheck and EndToEndComposer.
+    /// </summary>
+    [Fact]
+    public void BouncyCastleEcdhEnvelope_StillDoesNotDecryptInOpenSsl()
+    {
+        using var recipient = keys.Pki.IssueEc("ec.canary@example.net");
+        var certificate = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(recipient.RawData);
+        using var context = new TemporarySecureMimeContext();
+        var envelope = ApplicationPkcs7Mime.Encrypt(
+            context,
+            new CmsRecipientCollection { new CmsRecipient(certificate) { EncryptionAlgorithms = [EncryptionAlgorithm.Aes256] } },
+            new TextPart("plain") { Text = "canary" });
+        var sent = new MimeMessage { Body = envelope };
+
+        Assert.Contains("d.kari", ExternalTool.RunChecked("openssl", ["cms", "-cmsout", "-print"], Bytes(sent)).OutputText, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => keys.Pki.Decrypt(Bytes(sent), recipient));
+    }
+
+    [Fact]
     public void SMime_OtherRecipientsKey_CannotDecrypt()
     {
         using var stranger = keys.Pki.Issue("stranger@example.net");

@@ -20,9 +20,12 @@ public sealed class CertificateCheckTests(RecipientTestKeys keys)
     }
 
     [Fact]
-    public void Check_EcLeafWithKeyAgreement_IsUsable()
+    public void Check_EcLeafWithKeyAgreement_IsRefusedUntilEcdhInteroperates()
     {
-        Assert.Equal(KeyStatus.Usable, CertificateCheck.Check(Der(keys.SmimeEc), RecipientTestKeys.SmimeEcAddress, Anchors, false, Now).Status);
+        var check = CertificateCheck.Check(Der(keys.SmimeEc), RecipientTestKeys.SmimeEcAddress, Anchors, false, Now);
+
+        Assert.Equal(KeyStatus.NoEncryptionKey, check.Status);
+        Assert.Contains("EC key", check.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -50,6 +50,32 @@ public sealed class SMimeTestPki : IDisposable
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pfx), password: null, X509KeyStorageFlags.Exportable);
     }
 
+    /// <summary>
+    /// An end-entity certificate on a P-256 key for <paramref name="address"/>: an EC key cannot be encrypted to
+    /// directly, so its key usage is key agreement (mail to it goes by ECDH), as mail clients issue them.
+    /// </summary>
+    public X509Certificate2 IssueEc(string address)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={address}, E={address}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.4")], false));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddEmailAddress(address);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Authority, true, false));
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        // The authority's key is RSA and this one EC: the signature generator is named, not taken from the issuer.
+        using var issued = request.Create(
+            Authority.SubjectName, X509SignatureGenerator.CreateForRSA(authorityKey, RSASignaturePadding.Pkcs1),
+            DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddYears(1), serial);
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pfx), password: null, X509KeyStorageFlags.Exportable);
+    }
+
     /// <summary>Decrypts an S/MIME enveloped message with the recipient's certificate and key; returns the inner MIME.</summary>
     public byte[] Decrypt(byte[] message, X509Certificate2 recipient)
     {
@@ -68,7 +94,8 @@ public sealed class SMimeTestPki : IDisposable
         if (!File.Exists(keyPath))
         {
             File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
-            using var key = certificate.GetRSAPrivateKey() ?? throw new InvalidOperationException("The certificate has no RSA private key.");
+            using AsymmetricAlgorithm key = (AsymmetricAlgorithm?)certificate.GetRSAPrivateKey() ?? certificate.GetECDsaPrivateKey()
+                ?? throw new InvalidOperationException("The certificate has no RSA or EC private key.");
             File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
         }
 
