@@ -1,5 +1,4 @@
 using System.Resources;
-using System.Text;
 using MimeKit;
 using OmePortal.Core.Branding;
 
@@ -44,34 +43,12 @@ public static class RecipientKeyAddedMailComposer
     public static MimeMessage Compose(RecipientKeyAddedMailRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(request.Brand, nameof(request.Brand));
-        var language = BrandLanguages.Normalize(request.Language) ?? BrandLanguages.Default;
-        var culture = BrandLanguages.Culture(language);
-        string T(string key) => Strings.GetString(key, culture)
-            ?? throw new MissingManifestResourceException($"The recipient key mail text '{key}' is missing from {BaseName}.");
-
-        var recipient = BrandedMailLayout.Mailbox(null, request.RecipientAddress, nameof(request.RecipientAddress));
-        var layout = BrandedMailLayout.For(request.Brand, language, request.FromAddress, request.FromName, T("LogoAlt"));
-        var subject = T("Subject");
-        var added = T("Added")
-            .Replace("{time}", request.AddedAt.UtcDateTime.ToString("f", culture), StringComparison.Ordinal)
-            .Replace("{address}", recipient.Address, StringComparison.Ordinal)
-            .Replace("{kind}", BrandedMailLayout.SingleLine(request.KindName), StringComparison.Ordinal)
-            .Replace("{fingerprint}", BrandedMailLayout.SingleLine(request.Fingerprint), StringComparison.Ordinal);
-
-        var message = layout.NewMessage(recipient, subject, now);
-        message.Headers.Add(PasscodeMailComposer.KindHeader, Kind);
-
-        var E = BrandedMailLayout.E;
-        var rows = new StringBuilder(1024);
-        rows.Append(BrandedMailLayout.TextRow($"<h1 style=\"margin:0;font-size:20px;line-height:28px;font-weight:600;\">{E(T("Heading"))}</h1>", "16px 32px 8px 32px", 20, 28, extraStyle: "font-weight:600;"));
-        rows.Append(BrandedMailLayout.TextRow(E(added)));
-        rows.Append(BrandedMailLayout.TextRow(E(T("IfYou"))));
-        rows.Append(BrandedMailLayout.TextRow($"<strong>{E(T("IfNotYou"))}</strong>", "8px 32px 16px 32px"));
-        var text = BrandedMailLayout.Text([T("Heading"), added, T("IfYou"), T("IfNotYou"), T("AutomaticLine")], []);
-        var alternative = layout.Body(text, layout.Html(subject, rows.ToString(), E(T("AutomaticLine"))));
-        alternative.Headers.Add(HeaderId.ContentLanguage, language);
-        message.Body = alternative;
-        return message;
+        return AddressNoticeMail.Compose(
+            Strings, "recipient key mail", request.Brand, request.Language, request.RecipientAddress, request.FromAddress, request.FromName, Kind, now,
+            (added, culture, address) => added
+                .Replace("{time}", request.AddedAt.UtcDateTime.ToString("f", culture), StringComparison.Ordinal)
+                .Replace("{address}", address, StringComparison.Ordinal)
+                .Replace("{kind}", BrandedMailLayout.SingleLine(request.KindName), StringComparison.Ordinal)
+                .Replace("{fingerprint}", BrandedMailLayout.SingleLine(request.Fingerprint), StringComparison.Ordinal));
     }
 }
