@@ -116,27 +116,37 @@ public sealed partial class AttachmentPreviews(
     /// </summary>
     public async Task<string?> ReadTextAsync(MessageRecord message, int attachmentIndex, int page, CancellationToken cancellationToken)
     {
+        var pages = await ReadTextsAsync(message, attachmentIndex, cancellationToken);
+        return page >= 1 && page <= pages.Count ? pages[page - 1] : null;
+    }
+
+    /// <summary>
+    /// The text of every rendered page at once (index 0 = page 1), empty when there is none: one row, one key and one
+    /// blob for a whole document, where asking page by page would read the same blob once per page.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ReadTextsAsync(MessageRecord message, int attachmentIndex, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(message);
         var row = await FindAsync(message.Id, attachmentIndex, cancellationToken);
-        if (row is not { Status: AttachmentPreviewStatus.Ready, HasText: true } || page < 1 || page > Math.Max(1, row.PagesRendered))
+        if (row is not { Status: AttachmentPreviewStatus.Ready, HasText: true })
         {
-            return null;
+            return [];
         }
 
         using var key = await OpenKeyAsync(message, cancellationToken);
         if (key is null)
         {
-            return null;
+            return [];
         }
 
         try
         {
             var pages = await PreviewBlobs.ReadTextAsync(blobs, key, message, row.BlobPrefix, attachmentIndex, cancellationToken);
-            return page <= pages.Length ? pages[page - 1] : null;
+            return pages.Length > Math.Max(1, row.PagesRendered) ? pages[..Math.Max(1, row.PagesRendered)] : pages;
         }
         catch (FileNotFoundException)
         {
-            return null;
+            return [];
         }
     }
 

@@ -139,11 +139,11 @@ public sealed class PreviewModel(
             }
         }
 
+        var texts = TextLayer && ready.HasText ? await previews.ReadTextsAsync(record, Index, cancellationToken) : [];
         var pages = new List<PreviewPage>(ready.PagesRendered);
         for (var number = 1; number <= ready.PagesRendered; number++)
         {
-            var text = TextLayer && ready.HasText ? await previews.ReadTextAsync(record, Index, number, cancellationToken) : null;
-            pages.Add(new PreviewPage(number, PreviewPagesEndpoint.PageUrl(MessageId, Index, number), text));
+            pages.Add(new PreviewPage(number, PreviewPagesEndpoint.PageUrl(MessageId, Index, number), number <= texts.Count ? texts[number - 1] : null));
         }
 
         Pages = pages;
